@@ -1,0 +1,94 @@
+"""Errors a user can cause, each with the exit code the contract documents.
+
+The hierarchy::
+
+    AdvisorError                 exit 2 unless a subclass says otherwise
+    ├── UsageError               bad command-line usage                     (2)
+    ├── InputError               a file can't be read or parsed             (2)
+    │   └── AnswerError          an answers file names an unknown question,
+    │                            or gives a value of the wrong type/range  (2)
+    ├── RuleBaseError            the rule base fails schema validation      (2 when loading for use,
+    │                            reported as findings by ``rules check``)
+    └── CheckFailed              the input was read and fails the check     (1)
+
+Every error carries the file (and line/column where there is one) so the CLI can print
+``file:line:col: message`` without a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_UNDETERMINED = 3
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something is: a file, and a 1-based line and column when known."""
+
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+class AdvisorError(Exception):
+    """Base class: a message for the user, a location and an exit code."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, location: Location | None = None):
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        if self.location is None:
+            return self.message
+        return f"{self.location}: {self.message}"
+
+
+class UsageError(AdvisorError):
+    """The command line itself is wrong."""
+
+
+class InputError(AdvisorError):
+    """A file could not be read or parsed (missing, not UTF-8, malformed YAML/JSON)."""
+
+
+class AnswerError(InputError):
+    """An answers file is readable but names an unknown question or gives an invalid value."""
+
+
+class RuleBaseError(AdvisorError):
+    """The rule base fails validation; ``problems`` lists every finding, not just the first."""
+
+    def __init__(self, message: str, location: Location | None = None, problems: list["AdvisorError"] | None = None):
+        super().__init__(message, location)
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return super().__str__()
+        return "\n".join(str(p) for p in self.problems)
+
+
+class CheckFailed(AdvisorError):
+    """The input was read and fails the check (exit 1)."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
+def location_for(path: str | Path | None, line: int | None = None, column: int | None = None) -> Location:
+    return Location(str(path) if path is not None else None, line, column)

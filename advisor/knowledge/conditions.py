@@ -1,0 +1,232 @@
+"""A small, safe condition language for rules.
+
+Conditions read like Python expressions over question ids and facts::
+
+    not gap_is_factual_recall
+    few_shot_examples_tried >= 20
+    training_examples >= 500 and training_examples < 1000
+    problem_type in ["generalise_skill", "new_knowledge"]
+    open_weights_viable or enterprise_route
+
+The text is parsed with :mod:`ast` and only a whitelist of node types is accepted: names, literals
+(numbers, strings, ``true``/``false``, lists), ``and``/``or``/``not``, comparisons (``== != < <= > >=``,
+``in``, ``not in``). Nothing is ever passed to ``eval``. Evaluation is three-valued: a name with no
+answer yet is *unknown*, and ``and``/``or``/``not`` follow Kleene logic, so the engine can tell which
+rules are still possible from partial answers.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from advisor.errors import Location, RuleBaseError
+
+__all__ = ["Condition", "ConditionSyntaxError", "UNKNOWN", "Comparison", "parse_condition"]
+
+
+class _Unknown:
+    """The value of a condition that depends on an unanswered question."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:  # pragma: no cover - guard against accidental truthiness
+        raise TypeError("UNKNOWN has no truth value; compare with `is UNKNOWN`")
+
+
+UNKNOWN: Any = _Unknown()
+
+_LITERAL_NAMES = {"true": True, "false": False, "True": True, "False": False, "null": None, "None": None}
+
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_OP_TEXT = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+            ast.In: "in", ast.NotIn: "not in"}
+
+
+class ConditionSyntaxError(RuleBaseError):
+    """A condition that does not parse or uses something outside the language."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One ``name OP constant`` comparison found in a condition (used to partition number domains)."""
+
+    name: str
+    op: str
+    value: Any
+
+
+class Condition:
+    """A parsed condition: its source text, the names it reads, and a three-valued evaluator."""
+
+    def __init__(self, text: str, tree: ast.expr):
+        self.text = text
+        self._tree = tree
+        self.names: frozenset[str] = frozenset(
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in _LITERAL_NAMES
+        )
+        self.comparisons: tuple[Comparison, ...] = tuple(_comparisons(tree))
+
+    def __repr__(self) -> str:
+        return f"Condition({self.text!r})"
+
+    def evaluate(self, values: Mapping[str, Any]) -> Any:
+        """Return True, False or UNKNOWN. Names missing from ``values`` are unknown."""
+        return _eval(self._tree, values)
+
+
+def parse_condition(text: Any, location: Location | None = None) -> Condition:
+    """Parse ``text`` or raise :class:`ConditionSyntaxError` naming file, line and column."""
+    if isinstance(text, bool):
+        text = "true" if text else "false"
+    if not isinstance(text, str) or not text.strip():
+        raise ConditionSyntaxError("a condition must be a non-empty string", location)
+    source = " ".join(text.split())  # YAML folded text may carry newlines
+    try:
+        tree = ast.parse(source, mode="eval").body
+    except SyntaxError as exc:
+        raise ConditionSyntaxError(
+            f"condition {source!r} does not parse: {exc.msg}", _shift(location, exc.offset)
+        ) from None
+    _check(tree, source, location)
+    return Condition(source, tree)
+
+
+def _shift(location: Location | None, offset: int | None) -> Location | None:
+    if location is None or offset is None or location.column is None:
+        return location
+    return Location(location.file, location.line, location.column + max(offset - 1, 0))
+
+
+def _check(node: ast.AST, source: str, location: Location | None) -> None:
+    allowed = (ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Name, ast.Load,
+               ast.Constant, ast.List, ast.Tuple, ast.USub, *_COMPARE, ast.In, ast.NotIn)
+    for child in ast.walk(node):
+        if not isinstance(child, allowed):
+            col = getattr(child, "col_offset", 0) + 1
+            raise ConditionSyntaxError(
+                f"condition {source!r} uses {type(child).__name__}, which the rule language does not allow "
+                "(use names, literals, and/or/not, comparisons and `in`)",
+                _shift(location, col),
+            )
+        if isinstance(child, ast.Constant) and not isinstance(child.value, (int, float, str, bool, type(None))):
+            raise ConditionSyntaxError(f"condition {source!r} has an unsupported literal", location)
+        if isinstance(child, ast.UnaryOp) and isinstance(child.op, ast.USub) and not (
+            isinstance(child.operand, ast.Constant) and isinstance(child.operand.value, (int, float))
+        ):
+            raise ConditionSyntaxError(f"condition {source!r}: unary minus applies to numbers only", location)
+
+
+def _comparisons(tree: ast.expr):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            left, right = node.left, node.comparators[0]
+            op = _OP_TEXT[type(node.ops[0])]
+            if isinstance(left, ast.Name) and left.id not in _LITERAL_NAMES:
+                lit = _literal(right)
+                if lit is not _NOT_LITERAL:
+                    yield Comparison(left.id, op, lit)
+            elif isinstance(right, ast.Name) and right.id not in _LITERAL_NAMES:
+                lit = _literal(left)
+                if lit is not _NOT_LITERAL:
+                    flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+                    yield Comparison(right.id, flipped, lit)
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(node: ast.expr) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in _LITERAL_NAMES:
+        return _LITERAL_NAMES[node.id]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_literal(e) for e in node.elts]
+        return _NOT_LITERAL if any(i is _NOT_LITERAL for i in items) else tuple(items)
+    return _NOT_LITERAL
+
+
+def _eval(node: ast.expr, values: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.BoolOp):
+        results = [_eval(v, values) for v in node.values]
+        if isinstance(node.op, ast.And):
+            if any(r is False for r in results):
+                return False
+            return UNKNOWN if any(r is UNKNOWN for r in results) else True
+        if any(r is True for r in results):
+            return True
+        return UNKNOWN if any(r is UNKNOWN for r in results) else False
+    if isinstance(node, ast.UnaryOp):
+        inner = _eval(node.operand, values)
+        if inner is UNKNOWN:
+            return UNKNOWN
+        return not _truth(inner)
+    if isinstance(node, ast.Compare):
+        left = _value(node.left, values)
+        result: Any = True
+        for op, comp in zip(node.ops, node.comparators):
+            right = _value(comp, values)
+            if left is UNKNOWN or right is UNKNOWN:
+                result = UNKNOWN if result is not False else False
+            else:
+                try:
+                    ok = _compare(op, left, right)
+                except TypeError:
+                    ok = False
+                if not ok:
+                    return False
+            left = right
+        return result
+    value = _value(node, values)
+    return value if value is UNKNOWN else _truth(value)
+
+
+def _truth(value: Any) -> bool:
+    return bool(value)
+
+
+def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
+    if isinstance(op, ast.In):
+        return left in right
+    if isinstance(op, ast.NotIn):
+        return left not in right
+    return _COMPARE[type(op)](left, right)
+
+
+def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Name):
+        if node.id in _LITERAL_NAMES:
+            return _LITERAL_NAMES[node.id]
+        return values.get(node.id, UNKNOWN)
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_value(e, values) for e in node.elts]
+        return UNKNOWN if any(i is UNKNOWN for i in items) else tuple(items)
+    if isinstance(node, ast.UnaryOp):
+        inner = _value(node.operand, values)
+        if inner is UNKNOWN:
+            return UNKNOWN
+        if isinstance(node.op, ast.Not):
+            return not inner
+        if isinstance(node.op, ast.USub) and isinstance(inner, (int, float)):
+            return -inner
+    return _eval(node, values)
