@@ -6,4 +6,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-EXTENSION_FILES: dict[str, tuple[type[BaseModel], bool]] = {}
+from advisor.knowledge.prices import PricesFile
+
+EXTENSION_FILES: dict[str, tuple[type[BaseModel], bool]] = {
+    "prices.yaml": (PricesFile, False),
+}
