@@ -1,0 +1,161 @@
+"""The one object every renderer reads: a :class:`Recommendation` and its parts.
+
+Nothing downstream re-derives a decision; the TUI, the reports and the launchers render this data.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from advisor.engine.hyperparameters import HyperparameterChoice
+
+SCHEMA_VERSION = 1
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SourceRef(Frozen):
+    id: str
+    title: str
+    ref: str
+    as_of: str
+
+
+class ConditionResult(Frozen):
+    """One condition of a rule: its text, the values it read, and its three-valued result."""
+
+    condition: str
+    values: dict[str, Any]
+    result: Literal["true", "false", "unknown"]
+
+
+class FiredRule(Frozen):
+    """A rule that contributed to the recommendation (decision, hyperparameter, warning or readiness)."""
+
+    rule: str
+    kind: Literal["decision", "hyperparameter", "warning"]
+    because: str
+    sources: list[SourceRef]
+    conditions: list[ConditionResult]
+    conclusion: str
+
+
+class RuledOut(Frozen):
+    """Why another path was not chosen: the first condition of its rule that failed (or is still open)."""
+
+    path: str
+    title: str
+    rule: str
+    status: Literal["ruled_out", "still_possible", "outranked"]
+    condition: ConditionResult | None
+    explanation: str
+
+
+class Flip(Frozen):
+    """An answer that, if different, would change the advice."""
+
+    question: str
+    question_text: str
+    current: Any
+    alternative: Any
+    path: str | None
+    possible_paths: list[str] = []
+    explanation: str
+
+
+class Assumption(Frozen):
+    question: str
+    assumed: Any
+    because: str
+
+
+class Warning(Frozen):
+    code: str
+    message: str
+    rule: str = ""
+    sources: list[SourceRef] = []
+
+
+class ReadinessCheck(Frozen):
+    id: str
+    text: str
+    status: Literal["met", "not_met", "unknown"]
+    sources: list[SourceRef] = []
+
+
+class Note(Frozen):
+    """Context the answers add: the fix for a symptom, the problem type's likelihood of success."""
+
+    kind: str
+    title: str
+    text: str
+    sources: list[SourceRef] = []
+
+
+class Confidence(Frozen):
+    level: Literal["high", "medium", "low"]
+    score: float
+    reasons: list[str]
+
+
+class RulesetRef(Frozen):
+    name: str
+    version: str
+    hash: str
+    knowledge_as_of: str
+    stale_sources: list[str] = []
+
+
+class ModelRef(Frozen):
+    id: str
+    name: str
+    base_model_id: str
+    regions: list[str]
+    lifecycle_status: str
+    end_of_life: str | None
+
+
+class Recommendation(Frozen):
+    """What to do, why, and what would change it. ``path`` is None while answers are missing."""
+
+    schema_version: int = SCHEMA_VERSION
+    path: str | None
+    title: str | None
+    summary: str | None
+    confidence: Confidence | None
+    possible_paths: list[str]
+    trace: list[FiredRule]
+    alternatives: list[RuledOut]
+    what_would_change: list[Flip]
+    hyperparameters: dict[str, float | int] | None
+    hyperparameter_details: list[HyperparameterChoice]
+    warnings: list[Warning]
+    assumptions: list[Assumption]
+    missing: list[str]
+    required_missing: list[str]
+    readiness: list[ReadinessCheck]
+    notes: list[Note]
+    next_steps: list[str]
+    answers: dict[str, Any]
+    model: ModelRef | None
+    ruleset: RulesetRef
+    economics: dict[str, Any] | None = None
+    project_name: str | None = None
+
+    @property
+    def determined(self) -> bool:
+        return self.path is not None
+
+    def contract_json(self) -> dict[str, Any]:
+        """The ``recommend --format json`` object (contract.md), with extra keys after the contract's."""
+        data = self.model_dump(mode="json")
+        if self.hyperparameters is None:
+            data.pop("hyperparameters")
+        if self.path is None:
+            for key in ("path", "title", "summary", "trace"):
+                data.pop(key, None)
+        return data
