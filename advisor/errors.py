@@ -35,12 +35,26 @@ class Location:
     column: int | None = None
 
     def __str__(self) -> str:
-        parts = [self.file or "<input>"]
+        parts = [_display_path(self.file) if self.file else "<input>"]
         if self.line is not None:
             parts.append(str(self.line))
             if self.column is not None:
                 parts.append(str(self.column))
         return ":".join(parts)
+
+
+def _display_path(file: str) -> str:
+    """A path relative to the working directory when it lies below it (shorter, clickable messages)."""
+    import os
+
+    if os.path.isabs(file):
+        try:
+            rel = os.path.relpath(file)
+        except ValueError:
+            return file
+        if not rel.startswith(".."):
+            return rel
+    return file
 
 
 class AdvisorError(Exception):

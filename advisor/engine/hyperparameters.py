@@ -10,7 +10,7 @@ __all__ = ["HyperparameterChoice", "plan_hyperparameters"]
 class HyperparameterChoice(BaseModel):
     """One recommended setting: the value to start with, the range to explore, and why."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     value: float | int

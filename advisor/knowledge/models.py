@@ -26,7 +26,7 @@ ConditionField = Annotated[Condition, BeforeValidator(_to_condition), PlainSeria
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
 
 class Cited(Strict):

@@ -49,9 +49,13 @@ class YamlDocument:
         return Location(self.path, mark.line + 1, mark.column + 1)
 
 
+# libyaml's C parser when PyYAML was built with it (several times faster); same safe constructor.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml_text(text: str, path: str) -> YamlDocument:
     """Parse YAML text; malformed YAML raises :class:`InputError` with line and column."""
-    loader = yaml.SafeLoader(text)
+    loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

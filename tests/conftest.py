@@ -1,0 +1,63 @@
+"""Shared fixtures: the shipped rule base, a copy of it to damage, and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+RULES = REPO / "rules"
+
+
+@pytest.fixture(autouse=True)
+def _fixed_today(monkeypatch):
+    # Reports and warnings depend on the date; pin it so results are reproducible.
+    monkeypatch.setenv("ADVISOR_TODAY", "2026-11-21")
+
+
+@pytest.fixture(scope="session")
+def rulebase():
+    from advisor.knowledge import load_rulebase
+
+    return load_rulebase(RULES)
+
+
+@pytest.fixture
+def engine(rulebase):
+    from advisor.engine import Engine
+
+    return Engine(rulebase)
+
+
+@pytest.fixture
+def rules_copy(tmp_path) -> Path:
+    """A writable copy of the shipped rule base."""
+    target = tmp_path / "rules"
+    shutil.copytree(RULES, target)
+    return target
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``advisor ARGS…`` in-process; returns exit code, stdout and stderr."""
+    from advisor.cli import main
+
+    def run(*args: str) -> Result:
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse usage errors
+            code = exc.code if isinstance(exc.code, int) else 2
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
