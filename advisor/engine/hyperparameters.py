@@ -1,6 +1,5 @@
 """Hyperparameters for the fine-tuning model by dataset size, each with its derivation."""
 
-from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 

@@ -3,7 +3,6 @@
 Nothing downstream re-derives a decision; the TUI, the reports and the launchers render this data.
 """
 
-from __future__ import annotations
 
 from typing import Any, Literal
 

@@ -83,13 +83,14 @@ class Condition:
             n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in _LITERAL_NAMES
         )
         self.comparisons: tuple[Comparison, ...] = tuple(_comparisons(tree))
+        self._fn = _compile(tree)
 
     def __repr__(self) -> str:
         return f"Condition({self.text!r})"
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         """Return True, False or UNKNOWN. Names missing from ``values`` are unknown."""
-        return _eval(self._tree, values)
+        return self._fn(values)
 
 
 def parse_condition(text: Any, location: Location | None = None) -> Condition:
@@ -164,43 +165,66 @@ def _literal(node: ast.expr) -> Any:
     return _NOT_LITERAL
 
 
-def _eval(node: ast.expr, values: Mapping[str, Any]) -> Any:
+def _compile(node: ast.expr):
+    """Turn a checked AST into nested closures once, so evaluation is a few calls, not a tree walk."""
     if isinstance(node, ast.BoolOp):
-        results = [_eval(v, values) for v in node.values]
+        parts = [_compile(v) for v in node.values]
         if isinstance(node.op, ast.And):
-            if any(r is False for r in results):
-                return False
-            return UNKNOWN if any(r is UNKNOWN for r in results) else True
-        if any(r is True for r in results):
-            return True
-        return UNKNOWN if any(r is UNKNOWN for r in results) else False
-    if isinstance(node, ast.UnaryOp):
-        inner = _eval(node.operand, values)
-        if inner is UNKNOWN:
-            return UNKNOWN
-        return not _truth(inner)
+            def both(values):
+                unknown = False
+                for part in parts:
+                    result = part(values)
+                    if result is False:
+                        return False
+                    if result is UNKNOWN:
+                        unknown = True
+                return UNKNOWN if unknown else True
+            return both
+
+        def either(values):
+            unknown = False
+            for part in parts:
+                result = part(values)
+                if result is True:
+                    return True
+                if result is UNKNOWN:
+                    unknown = True
+            return UNKNOWN if unknown else False
+        return either
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _compile(node.operand)
+
+        def negate(values):
+            result = inner(values)
+            return UNKNOWN if result is UNKNOWN else not result
+        return negate
     if isinstance(node, ast.Compare):
-        left = _value(node.left, values)
-        result: Any = True
-        for op, comp in zip(node.ops, node.comparators):
-            right = _value(comp, values)
-            if left is UNKNOWN or right is UNKNOWN:
-                result = UNKNOWN if result is not False else False
-            else:
-                try:
-                    ok = _compare(op, left, right)
-                except TypeError:
-                    ok = False
-                if not ok:
-                    return False
-            left = right
-        return result
-    value = _value(node, values)
-    return value if value is UNKNOWN else _truth(value)
+        operands = [_operand(node.left)] + [_operand(c) for c in node.comparators]
+        ops = list(node.ops)
 
+        def compare(values):
+            result = True
+            left = operands[0](values)
+            for op, get in zip(ops, operands[1:]):
+                right = get(values)
+                if left is UNKNOWN or right is UNKNOWN:
+                    result = UNKNOWN
+                else:
+                    try:
+                        ok = _compare(op, left, right)
+                    except TypeError:
+                        ok = False
+                    if not ok:
+                        return False
+                left = right
+            return result
+        return compare
+    get = _operand(node)
 
-def _truth(value: Any) -> bool:
-    return bool(value)
+    def truth(values):
+        value = get(values)
+        return value if value is UNKNOWN else bool(value)
+    return truth
 
 
 def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
@@ -211,22 +235,25 @@ def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
     return _COMPARE[type(op)](left, right)
 
 
-def _value(node: ast.expr, values: Mapping[str, Any]) -> Any:
+def _operand(node: ast.expr):
+    """A function returning the operand's value (or UNKNOWN for an unanswered name)."""
     if isinstance(node, ast.Name):
         if node.id in _LITERAL_NAMES:
-            return _LITERAL_NAMES[node.id]
-        return values.get(node.id, UNKNOWN)
-    if isinstance(node, ast.Constant):
-        return node.value
+            constant = _LITERAL_NAMES[node.id]
+            return lambda values: constant
+        name = node.id
+        return lambda values: values.get(name, UNKNOWN)
+    literal = _literal(node)
+    if literal is not _NOT_LITERAL:
+        return lambda values: literal
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _operand(node.operand)
+        return lambda values: -inner(values)
     if isinstance(node, (ast.List, ast.Tuple)):
-        items = [_value(e, values) for e in node.elts]
-        return UNKNOWN if any(i is UNKNOWN for i in items) else tuple(items)
-    if isinstance(node, ast.UnaryOp):
-        inner = _value(node.operand, values)
-        if inner is UNKNOWN:
-            return UNKNOWN
-        if isinstance(node.op, ast.Not):
-            return not inner
-        if isinstance(node.op, ast.USub) and isinstance(inner, (int, float)):
-            return -inner
-    return _eval(node, values)
+        items = [_operand(e) for e in node.elts]
+
+        def collection(values):
+            got = tuple(item(values) for item in items)
+            return UNKNOWN if any(v is UNKNOWN for v in got) else got
+        return collection
+    return _compile(node)

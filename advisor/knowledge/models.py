@@ -1,6 +1,5 @@
 """Pydantic models for every file in a rule base (``rules/``). All reject unknown keys."""
 
-from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal

@@ -1,6 +1,5 @@
 """Prices as data (``rules/prices.yaml``), each with a source; a user file of the same shape overrides."""
 
-from __future__ import annotations
 
 from pathlib import Path
 
