@@ -8,5 +8,7 @@ from __future__ import annotations
 
 
 def default_derivations() -> list:
-    """The derivations the shipped engine runs (the economics adds itself here)."""
-    return []
+    """The derivations the shipped engine runs: the economics (with ``ADVISOR_PRICES`` when set)."""
+    from advisor.economics.derivation import derivation_from_env
+
+    return [derivation_from_env()]

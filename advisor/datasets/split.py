@@ -1,0 +1,172 @@
+"""``advisor data split``: a seeded train / validation / test split of a Bedrock dataset.
+
+Two passes over the file, so memory holds digests, not records:
+
+1. read every line; skip lines Bedrock would reject (reported) and exact duplicates (counted);
+   group the remaining records by *prompt* digest, so every record sharing a prompt lands in the
+   same split: no prompt appears in two splits (no leakage).
+2. shuffle the groups with ``random.Random(seed)``, fill test, then validation, then training;
+   then apply the model's limits: validation at most ``max_validation_records`` (and at least
+   ``min_validation_records`` when enough data exists), training within ``max_training_records`` and
+   training + validation within ``max_total_records``. Groups that fit nowhere go to ``unused.jsonl``.
+   Finally write each kept line, byte for byte, to ``train.jsonl``, ``validation.jsonl``, ``test.jsonl``.
+
+The same input, fractions and seed always give the same files.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from advisor.datasets.jsonl import LineError, decode_line, open_input, read_lines
+from advisor.datasets.records import RecordLimits, check_record, digests
+from advisor.errors import InputError, Location, UsageError
+
+__all__ = ["SplitResult", "split_dataset", "SPLITS"]
+
+SPLITS = ("train", "validation", "test", "unused")
+
+
+@dataclass
+class SplitResult:
+    """Counts per split, what was dropped and why, and the files written."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {s: 0 for s in SPLITS})
+    read: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    problems: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return {"seed": self.seed, "read": self.read, "duplicates_removed": self.duplicates,
+                "rejected": self.rejected, "counts": self.counts, "files": self.files,
+                "notes": self.notes, "problems": self.problems}
+
+
+def _targets(total: int, validation: float, test: float) -> tuple[int, int]:
+    return round(total * test), round(total * validation)
+
+
+def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: float = 0.1, test: float = 0.1,
+                  seed: int = 0, max_problems: int = 20) -> SplitResult:
+    """Split ``path`` into ``out_dir``; see the module docstring for the rules."""
+    if not (0 <= validation < 1 and 0 <= test < 1 and validation + test < 1):
+        raise UsageError("--validation and --test are fractions whose sum must stay below 1")
+    limits = model.limits
+    record_limits = RecordLimits.from_model(model)
+    result = SplitResult(seed=seed)
+
+    # pass 1: which line belongs to which prompt group
+    seen: set[int] = set()
+    group_of_line: dict[int, int] = {}
+    group_index: dict[int, int] = {}
+    group_sizes: list[int] = []
+    with open_input(path) as stream:
+        for line in read_lines(stream, path):
+            if not line.data.strip():
+                continue
+            result.read += 1
+            value = None if line.too_long else decode_line(line.data, line.number == 1)
+            reason = None
+            if value is None:
+                reason = "the line is too long to be a record"
+            elif isinstance(value, LineError):
+                reason = value.message
+            else:
+                findings, facts = check_record(value, record_limits)
+                if facts is None:
+                    first = findings[0]
+                    reason = f"{first.field + ': ' if first.field else ''}{first.message}"
+                else:
+                    record_digest, prompt_digest = digests(value)
+            if reason is not None:
+                result.rejected += 1
+                if len(result.problems) < max_problems:
+                    result.problems.append(f"{path}:{line.number}: skipped: {reason}")
+                continue
+            if record_digest in seen:
+                result.duplicates += 1
+                continue
+            seen.add(record_digest)
+            index = group_index.setdefault(prompt_digest, len(group_sizes))
+            if index == len(group_sizes):
+                group_sizes.append(0)
+            group_sizes[index] += 1
+            group_of_line[line.number] = index
+    del seen, group_index
+
+    # assign groups to splits
+    order = list(range(len(group_sizes)))
+    random.Random(seed).shuffle(order)
+    unique = sum(group_sizes)
+    want_test, want_validation = _targets(unique, validation, test)
+    if validation > 0:
+        if want_validation > limits.max_validation_records:
+            result.notes.append(f"validation capped at {limits.max_validation_records:,} records (model limit)")
+            want_validation = limits.max_validation_records
+        if want_validation < limits.min_validation_records:
+            if unique - want_test >= limits.min_validation_records + limits.min_training_records:
+                result.notes.append(f"validation raised to {limits.min_validation_records:,} records (model minimum)")
+                want_validation = limits.min_validation_records
+            else:
+                result.notes.append(f"too few records for the model's minimum of {limits.min_validation_records:,} "
+                                    "validation records")
+    assignment = [0] * len(group_sizes)  # index into SPLITS
+    filled = {"test": 0, "validation": 0, "train": 0}
+    max_train = min(limits.max_training_records, limits.max_total_records)
+    for g in order:
+        size = group_sizes[g]
+        if filled["test"] < want_test:
+            split = "test"
+        elif filled["validation"] < want_validation:
+            split = "validation"
+        else:
+            room = min(max_train, limits.max_total_records - filled["validation"]) - filled["train"]
+            split = "train" if size <= room else "unused"
+        if split != "unused":
+            filled[split] += size
+        assignment[g] = SPLITS.index(split)
+    if SPLITS.index("unused") in assignment:
+        result.notes.append(f"training capped at {filled['train']:,} records: the model allows "
+                            f"{limits.max_training_records:,} training and {limits.max_total_records:,} "
+                            "training + validation records; the rest is in unused.jsonl")
+
+    # pass 2: copy lines
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output directory: {exc.strerror or exc}", Location(str(out))) from None
+    names = {"train": "train.jsonl", "validation": "validation.jsonl", "test": "test.jsonl", "unused": "unused.jsonl"}
+    if Path(path).resolve() in {(out / name).resolve() for name in names.values()}:
+        raise UsageError(f"{path} would be overwritten by the split; choose another --out-dir")
+    handles = {}
+    try:
+        for split in SPLITS:
+            if split == "unused" and SPLITS.index("unused") not in assignment:
+                continue
+            if split in ("validation", "test") and not (validation if split == "validation" else test):
+                continue
+            target = out / names[split]
+            handles[split] = open(target, "wb")
+            result.files[split] = str(target)
+        with open_input(path) as stream:
+            for line in read_lines(stream, path):
+                group = group_of_line.get(line.number)
+                if group is None:
+                    continue
+                split = SPLITS[assignment[group]]
+                data = line.data if line.data.endswith(b"\n") else line.data + b"\n"
+                handles[split].write(data)
+                result.counts[split] += 1
+    except OSError as exc:
+        raise InputError(f"cannot write the split: {exc.strerror or exc}", Location(str(out))) from None
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return result

@@ -1,0 +1,310 @@
+"""``advisor data validate``: check a Bedrock fine-tuning dataset the way Bedrock would, line by line.
+
+Errors are what Bedrock rejects (exit 1); warnings are quality problems it accepts (duplicates,
+train/validation leakage, one prompt with two answers, very short answers). Every problem names its
+file, line (``None`` for whole-file limits), JSON field, a stable code and a fix.
+
+Memory: files are streamed one line at a time. Per record only two 16-byte digests and a line number
+are kept (two dictionary entries of 64-bit digests, about 200 bytes a record with Python's overheads:
+~2 MB at Bedrock's 10,000-record limit); the records themselves are never held. Only the first ``max_per_code`` problems of each code
+are kept for display; all are counted.
+
+JSON output (``--format json``), a stable object::
+
+    {
+      "valid": bool,                  # no errors (and no warnings under --strict)
+      "model": str,                   # catalogue id whose limits were applied
+      "files": [{"file", "role", "bytes", "records", "usable_records", "blank_lines",
+                 "tokens_total", "tokens_max"}],
+      "counts": {"training_records", "validation_records", "total_records",
+                 "errors", "warnings", "by_code": {code: n}},
+      "errors":   [problem, ...],     # capped per code, in file and line order
+      "warnings": [problem, ...],
+      "omitted":  {code: n}           # problems counted but not listed
+    }
+
+each problem being ``{"file", "line", "column", "field", "code", "severity", "message", "fix"}``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from advisor.datasets.jsonl import (MAX_LINE_BYTES, LineError, decode_line, file_size, open_input, scan_value,
+                                    skip_rest_of_line)
+from advisor.datasets.records import RecordLimits, check_record, digests, quick_facts
+from advisor.errors import InputError, Location
+
+__all__ = ["Problem", "ProblemLog", "FileSummary", "ValidationReport", "validate_dataset"]
+
+DEFAULT_MAX_PER_CODE = 10
+DEFAULT_MIN_ANSWER_CHARS = 3
+_BAD = object()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding with everything a user needs to act on it."""
+
+    file: str
+    line: int | None
+    field: str
+    code: str
+    severity: str
+    message: str
+    fix: str
+    column: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "column": self.column, "field": self.field,
+                "code": self.code, "severity": self.severity, "message": self.message, "fix": self.fix}
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        if self.line is not None and self.column is not None:
+            where += f":{self.column}"
+        field_ = f" {self.field}:" if self.field else ""
+        return f"{where}: {self.severity} [{self.code}]{field_} {self.message}"
+
+
+class ProblemLog:
+    """Counts every problem; keeps only the first ``max_per_code`` of each code (0 keeps all)."""
+
+    def __init__(self, max_per_code: int = DEFAULT_MAX_PER_CODE):
+        self.max_per_code = max_per_code
+        self.kept: list[Problem] = []
+        self.by_code: Counter[str] = Counter()
+        self.errors = 0
+        self.warnings = 0
+
+    def add(self, problem: Problem) -> None:
+        self.by_code[problem.code] += 1
+        if problem.severity == "error":
+            self.errors += 1
+        else:
+            self.warnings += 1
+        if not self.max_per_code or self.by_code[problem.code] <= self.max_per_code:
+            self.kept.append(problem)
+
+    @property
+    def omitted(self) -> dict[str, int]:
+        if not self.max_per_code:
+            return {}
+        return {code: n - self.max_per_code for code, n in sorted(self.by_code.items()) if n > self.max_per_code}
+
+
+@dataclass
+class FileSummary:
+    """What was read from one file."""
+
+    file: str
+    role: str
+    bytes: int = 0
+    records: int = 0
+    usable_records: int = 0
+    blank_lines: int = 0
+    tokens_total: int = 0
+    tokens_max: int = 0
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of :func:`validate_dataset`."""
+
+    model: str
+    files: list[FileSummary]
+    log: ProblemLog
+    strict: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return self.log.errors == 0 and not (self.strict and self.log.warnings)
+
+    def records(self, role: str) -> int:
+        return sum(f.records for f in self.files if f.role == role)
+
+    def to_dict(self) -> dict:
+        return {
+            "valid": self.valid,
+            "model": self.model,
+            "files": [f.to_dict() for f in self.files],
+            "counts": {
+                "training_records": self.records("training"),
+                "validation_records": self.records("validation"),
+                "total_records": self.records("training") + self.records("validation"),
+                "errors": self.log.errors,
+                "warnings": self.log.warnings,
+                "by_code": dict(sorted(self.log.by_code.items())),
+            },
+            "errors": [p.to_dict() for p in self.log.kept if p.severity == "error"],
+            "warnings": [p.to_dict() for p in self.log.kept if p.severity != "error"],
+            "omitted": self.log.omitted,
+        }
+
+    def render_text(self) -> str:
+        lines: list[str] = []
+        for p in self.log.kept:
+            lines.append(str(p))
+            lines.append(f"    fix: {p.fix}")
+        for code, n in self.log.omitted.items():
+            lines.append(f"... and {n:,} more [{code}] not shown (use --max-per-code 0 to list all)")
+        if lines:
+            lines.append("")
+        for f in self.files:
+            lines.append(f"{f.file}: {f.role}, {f.records:,} records ({f.usable_records:,} usable), "
+                         f"{_size(f.bytes)}, largest record ~{f.tokens_max:,} tokens")
+        verdict = "valid" if self.valid else "INVALID"
+        lines.append(f"{verdict} for {self.model}: {self.log.errors:,} error{'s' if self.log.errors != 1 else ''}, "
+                     f"{self.log.warnings:,} warning{'s' if self.log.warnings != 1 else ''}")
+        return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+class _Seen:
+    """Digests of records already read: record digest -> line, prompt digest -> line."""
+
+    def __init__(self):
+        self.records: dict[int, int] = {}
+        self.prompts: dict[int, int] = {}
+
+
+def _check_file(path: str, role: str, limits: RecordLimits, log: ProblemLog, seen: _Seen,
+                training: _Seen | None, min_answer_chars: int) -> FileSummary:
+    summary = FileSummary(str(path), role, file_size(path))
+    name = str(path)
+    add = log.add
+    seen_records, seen_prompts = seen.records, seen.prompts
+    scan = scan_value
+    # The loop is the hot path (the benchmark holds it to 1.5x a bare json.loads loop): reading,
+    # decoding and the clean-record checks are inlined; anything unusual takes the slow, explaining path.
+    number = blank = usable = tokens_total = tokens_max = 0
+    with open_input(path) as stream:
+        try:
+            for number, data in enumerate(iter(partial(stream.readline, MAX_LINE_BYTES), b""), 1):
+                if len(data) == MAX_LINE_BYTES and data[-1:] != b"\n":
+                    skip_rest_of_line(stream)
+                    add(Problem(name, number, "", "line_too_long", "error",
+                                f"the line is longer than {len(data):,} bytes; no record can be this long",
+                                "check for a missing line break, or split the record"))
+                    continue
+                try:
+                    text = data.decode("utf-8")
+                    value, end = scan(text, 0)
+                    if end != len(text) and text[end:].strip():  # something after the value
+                        value = _BAD
+                except (ValueError, StopIteration, RecursionError):  # incl. UnicodeDecodeError, JSONDecodeError
+                    value = _BAD
+                if value is _BAD:
+                    if not data.strip():
+                        blank += 1
+                        add(Problem(name, number, "", "blank_line", "error",
+                                    "blank line; JSON Lines has one JSON value on every line", "delete the blank line"))
+                        continue
+                    value = decode_line(data, number == 1)
+                    if type(value) is LineError:
+                        add(Problem(name, number, "", value.code, "error", value.message, value.fix, value.column))
+                        continue
+                facts = quick_facts(value, limits, data)
+                if facts is None:
+                    findings, full = check_record(value, limits)
+                    for f in findings:
+                        add(Problem(name, number, f.field, f.code, f.severity, f.message, f.fix))
+                    if full is None:
+                        continue
+                    facts = (full.tokens, full.turns, full.has_system, full.answer, full.answer_tokens,
+                             *digests(value))
+                tokens, turns, _, answer, _, record_digest, prompt_digest = facts
+                usable += 1
+                tokens_total += tokens
+                if tokens > tokens_max:
+                    tokens_max = tokens
+                first = seen_records.get(record_digest)
+                if first is not None:
+                    add(Problem(name, number, "", "duplicate", "warning", f"same record as line {first}",
+                                "remove the repeat; duplicates over-weight one example"))
+                    continue
+                seen_records[record_digest] = number
+                earlier = seen_prompts.get(prompt_digest)
+                if earlier is not None:
+                    add(Problem(name, number, f"messages[{turns - 1}].content", "conflicting_answer", "warning",
+                                f"same prompt as line {earlier} with a different answer",
+                                "keep the correct answer only; contradictory labels confuse training"))
+                else:
+                    seen_prompts[prompt_digest] = number
+                if training is not None:
+                    leaked = training.records.get(record_digest) or training.prompts.get(prompt_digest)
+                    if leaked is not None:
+                        add(Problem(name, number, "", "leakage", "warning",
+                                    f"this prompt is also in the training file (line {leaked})",
+                                    "remove it from one of the files; validation loss should measure unseen data"))
+                if len(answer) < min_answer_chars or len(answer.strip()) < min_answer_chars:
+                    add(Problem(name, number, f"messages[{turns - 1}].content", "short_answer", "warning",
+                                f"the answer has only {len(answer.strip())} character(s)",
+                                "check the label is complete; very short answers teach little"
+                                " (set --min-answer-chars 0 for class labels)"))
+        except OSError as exc:
+            raise InputError(f"read error: {exc.strerror or exc}", Location(name, number + 1)) from None
+    summary.records = number - blank
+    summary.blank_lines, summary.usable_records = blank, usable
+    summary.tokens_total, summary.tokens_max = tokens_total, tokens_max
+    return summary
+
+
+def _count_limits(summary: FileSummary, low: int, high: int, max_bytes: int, log: ProblemLog) -> None:
+    role = summary.role
+    if summary.records < low:
+        log.add(Problem(summary.file, None, "", "too_few_records", "error",
+                        f"{summary.records:,} {role} records; at least {low:,} are needed",
+                        f"add {role} records (Bedrock needs {low:,} or more)"))
+    elif summary.records > high:
+        log.add(Problem(summary.file, None, "", "too_many_records", "error",
+                        f"{summary.records:,} {role} records; at most {high:,} are allowed",
+                        f"remove {summary.records - high:,} records (advisor data split can cap them)"))
+    if summary.bytes > max_bytes:
+        log.add(Problem(summary.file, None, "", "file_too_large", "error",
+                        f"the file has {summary.bytes:,} bytes; at most {max_bytes:,} are allowed",
+                        "remove or shorten records"))
+
+
+def validate_dataset(training: str | Path, validation: str | Path | None, model, *,
+                     max_per_code: int = DEFAULT_MAX_PER_CODE,
+                     min_answer_chars: int = DEFAULT_MIN_ANSWER_CHARS,
+                     strict: bool = False) -> ValidationReport:
+    """Validate a training file (and optionally a validation file) against ``model``'s catalogue limits.
+
+    Raises :class:`advisor.errors.InputError` when a file cannot be opened or read.
+    """
+    limits = model.limits
+    record_limits = RecordLimits.from_model(model)
+    log = ProblemLog(max_per_code)
+    train_seen = _Seen()
+    files = [_check_file(str(training), "training", record_limits, log, train_seen, None, min_answer_chars)]
+    _count_limits(files[0], limits.min_training_records, limits.max_training_records,
+                  limits.max_training_file_bytes, log)
+    if validation is not None:
+        summary = _check_file(str(validation), "validation", record_limits, log, _Seen(), train_seen,
+                              min_answer_chars)
+        files.append(summary)
+        _count_limits(summary, limits.min_validation_records, limits.max_validation_records,
+                      limits.max_validation_file_bytes, log)
+        total = files[0].records + summary.records
+        if total > limits.max_total_records:
+            log.add(Problem(str(validation), None, "", "too_many_total_records", "error",
+                            f"training and validation hold {total:,} records together; at most "
+                            f"{limits.max_total_records:,} are allowed",
+                            f"remove {total - limits.max_total_records:,} records from either file"))
+    return ValidationReport(model.id, files, log, strict)

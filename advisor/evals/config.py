@@ -1,0 +1,180 @@
+"""The ``advisor eval run`` config file (YAML): providers, a test set, variants, metric, thresholds.
+
+Relative paths in the file are resolved against the file's own folder, so a config and its data
+travel together. String values of ``providers`` may use ``${VAR}`` or ``${VAR:-default}`` to read the
+environment (e.g. an endpoint URL); secrets are never written in the file (``api_key_env`` names the
+variable that holds an API key).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from advisor.errors import InputError, location_for
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+POSTPROCESSORS = ("none", "strip", "first_line", "tatqa")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProviderConfig(_Strict):
+    """One endpoint and its concurrency limit."""
+
+    type: Literal["bedrock", "openai"]
+    concurrency: int = Field(4, ge=1, le=512)
+    timeout: float = Field(120.0, gt=0)
+    # bedrock
+    region: str | None = None
+    endpoint_url: str | None = None
+    profile: str | None = None
+    # openai-compatible
+    base_url: str | None = None
+    api_key_env: str | None = "OPENAI_API_KEY"
+
+    def settings(self) -> dict[str, Any]:
+        """Keyword settings for :func:`advisor.providers.make_provider` (only the ones for this type)."""
+        keys = {"bedrock": ("type", "concurrency", "timeout", "region", "endpoint_url", "profile"),
+                "openai": ("type", "concurrency", "timeout", "base_url", "api_key_env")}[self.type]
+        return {k: getattr(self, k) for k in keys}
+
+
+class DatasetConfig(_Strict):
+    """The test set: a TAT-QA JSON file or JSON Lines with ``id``, ``answer`` and template fields."""
+
+    path: str
+    format: Literal["tatqa", "jsonl"] | None = None
+    limit: int | None = Field(None, ge=1)
+
+
+class FewShotConfig(_Strict):
+    """Worked examples inserted as earlier user/assistant turns: JSON Lines of ``{"user", "assistant"}``."""
+
+    path: str
+    count: int | None = Field(None, ge=0)
+
+
+class RetryConfig(_Strict):
+    """Back-off for throttling and 5xx: delay base·2^(attempt−1), capped, with jitter; retry-after wins."""
+
+    max_attempts: int = Field(6, ge=1, le=50)
+    base_delay: float = Field(1.0, ge=0)
+    max_delay: float = Field(60.0, ge=0)
+
+
+class VariantConfig(_Strict):
+    """One column of the comparison: a model on a provider with a prompt."""
+
+    name: str = Field(min_length=1)
+    provider: str
+    model: str
+    prompt: str | None = None
+    system: str | None = None
+    few_shot: FewShotConfig | None = None
+    context_file: str | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = None
+    postprocess: str | None = None
+    thresholds: dict[str, float] = {}
+
+    @field_validator("name")
+    @classmethod
+    def _name_ok(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.+-]+", v):
+            raise ValueError("use letters, digits and - _ . + only")
+        return v
+
+
+class EvalConfig(_Strict):
+    """The whole config file."""
+
+    name: str = "eval"
+    dataset: DatasetConfig
+    metric: Literal["tatqa", "f1", "squad", "exact", "accuracy", "json"]
+    providers: dict[str, ProviderConfig]
+    variants: list[VariantConfig] = Field(min_length=1)
+    prompt: str | None = None
+    system: str | None = None
+    max_tokens: int = Field(512, ge=1)
+    temperature: float | None = 0.0
+    postprocess: str = "strip"
+    json_schema: str | None = None
+    retry: RetryConfig = RetryConfig()
+    epoch: int = 0
+    cache_dir: str | None = None
+    output_dir: str | None = None
+    prices: str | None = None
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "EvalConfig":
+        names = [v.name for v in self.variants]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"variant names must be unique: {', '.join(dupes)}")
+        for v in self.variants:
+            if v.provider not in self.providers:
+                raise ValueError(f"variant {v.name!r} names unknown provider {v.provider!r}")
+            if not (v.prompt or self.prompt):
+                raise ValueError(f"variant {v.name!r} has no prompt (set prompt: on it or at the top level)")
+            post = v.postprocess or self.postprocess
+            if post not in POSTPROCESSORS and not post.startswith("regex:"):
+                raise ValueError(f"variant {v.name!r}: unknown postprocess {post!r}")
+        return self
+
+
+@dataclass
+class LoadedConfig:
+    """A validated config with its folder (for relative paths)."""
+
+    config: EvalConfig
+    path: Path
+    base: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.base = self.path.parent
+
+    def resolve(self, value: str | None) -> Path | None:
+        """``value`` as a path relative to the config file's folder (``~`` expanded)."""
+        if value is None:
+            return None
+        p = Path(os.path.expanduser(value))
+        return p if p.is_absolute() else self.base / p
+
+
+def _interpolate(value: Any) -> Any:
+    if isinstance(value, str):
+        return _ENV.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value) or None
+    return value
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    """Read and validate a config file; errors name the file and the line of the offending key."""
+    from advisor.knowledge.yamlio import read_yaml
+
+    path = Path(path)
+    parsed = read_yaml(path)
+    doc = parsed.data
+    if not isinstance(doc, dict):
+        raise InputError("an eval config is a YAML mapping", location_for(path, 1))
+    providers = doc.get("providers")
+    if isinstance(providers, dict):
+        doc = dict(doc)
+        doc["providers"] = {name: ({k: _interpolate(v) for k, v in p.items()} if isinstance(p, dict) else p)
+                            for name, p in providers.items()}
+    try:
+        config = EvalConfig.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err.get("loc", ()))
+        where = ".".join(str(p) for p in loc)
+        msg = err.get("msg", "invalid").removeprefix("Value error, ")
+        raise InputError(f"{where + ': ' if where else ''}{msg}", parsed.locate(loc)) from None
+    return LoadedConfig(config, path.resolve())

@@ -1,0 +1,178 @@
+"""``advisor eval score``: read a gold file and a predictions file and compute one metric offline.
+
+File shapes:
+
+* ``tatqa``: gold is a TAT-QA JSON file (a list of contexts with ``questions``); predictions are a JSON
+  object ``{question uid: [answer, scale]}`` (the official scorer's format).
+* every other metric: gold is a JSON object ``{id: answer or [answers]}``, a JSON list of
+  ``{"id", "answer" | "answers"}`` records, or the same records as JSON Lines; predictions are a JSON
+  object ``{id: prediction}`` or JSON Lines of ``{"id", "prediction"}`` (an ``[answer, scale]`` pair is
+  read as its answer; records may carry ``output_tokens``, summarised as mean, median, standard
+  deviation, min and max). For ``json`` the gold file is optional and, when given, is a JSON Schema that
+  every prediction must match.
+
+Gold ids without a prediction count as wrong; predictions for unknown ids are ignored and counted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from advisor.errors import InputError, location_for
+
+METRICS = ("tatqa", "f1", "squad", "exact", "accuracy", "json")
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; errors name the file, line and column."""
+    text = _read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg}", location_for(path, exc.lineno, exc.colno)) from None
+
+
+def _read_text(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", location_for(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a file", location_for(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", location_for(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location_for(path)) from None
+
+
+def read_records(path: str | Path, lines: bool | None = None) -> Any:
+    """A JSON document, or the list of objects of a JSON Lines file (blank lines skipped).
+
+    ``lines`` forces JSON Lines (True) or one JSON document (False); None guesses from the content."""
+    text = _read_text(path)
+    stripped = text.lstrip()
+    if lines is None:
+        lines = not (stripped.startswith("[") or (stripped.startswith("{") and not _looks_like_jsonl(stripped)))
+    if not lines:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"malformed JSON: {exc.msg}", location_for(path, exc.lineno, exc.colno)) from None
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"malformed JSON line: {exc.msg}", location_for(path, number, exc.colno)) from None
+    return records
+
+
+def _looks_like_jsonl(text: str) -> bool:
+    first = text.split("\n", 1)[0].strip()
+    if not first.endswith("}"):
+        return False
+    try:
+        json.loads(first)
+    except json.JSONDecodeError:
+        return False
+    return "\n" in text.strip()
+
+
+def _id_map(doc: Any, path: str | Path, value_keys: tuple[str, ...]) -> dict[str, Any]:
+    if isinstance(doc, dict):
+        return {str(k): v for k, v in doc.items()}
+    if isinstance(doc, list):
+        out: dict[str, Any] = {}
+        for index, rec in enumerate(doc, start=1):
+            if not isinstance(rec, dict) or "id" not in rec:
+                raise InputError(f"record {index} needs an \"id\" key", location_for(path))
+            for key in value_keys:
+                if key in rec:
+                    out[str(rec["id"])] = rec[key]
+                    break
+            else:
+                raise InputError(f"record {index} needs one of {', '.join(value_keys)}", location_for(path))
+        return out
+    raise InputError("expected a JSON object or a list of records", location_for(path))
+
+
+def _unwrap_prediction(value: Any) -> Any:
+    # accept the TAT-QA pair [answer, scale] for any metric
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str) and value[1] in (
+        "", "thousand", "million", "billion", "percent"):
+        return value[0]
+    return value
+
+
+def score_files(metric: str, gold_path: str | Path | None, predictions_path: str | Path) -> dict:
+    """Score a predictions file against a gold file; returns the result object of ``--format json``."""
+    if metric not in METRICS:
+        raise InputError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
+    if metric == "tatqa":
+        if gold_path is None:
+            raise InputError("--gold is required for the tatqa metric")
+        from advisor.evals.tatqa import score_dataset
+
+        gold = read_json(gold_path)
+        if not isinstance(gold, list):
+            raise InputError("a TAT-QA gold file is a list of contexts with \"questions\"", location_for(gold_path))
+        preds = read_json(predictions_path)
+        if not isinstance(preds, dict):
+            raise InputError("TAT-QA predictions are a JSON object {uid: [answer, scale]}",
+                             location_for(predictions_path))
+        result = score_dataset(gold, preds)
+        known = {q.get("uid") for ctx in gold for q in ctx.get("questions", [])}
+        result["missing"] = sum(1 for uid in known if uid not in preds)
+        return {"metric": metric, **result}
+    from advisor.evals.metrics import mean_percent, score_example, token_stats
+
+    pred_doc = read_records(predictions_path)
+    preds = _id_map(pred_doc, predictions_path, ("prediction", "answer", "output"))
+    tokens = token_stats(r["output_tokens"] for r in pred_doc if isinstance(r, dict)
+                         and isinstance(r.get("output_tokens"), int)) if isinstance(pred_doc, list) else None
+    extra = {"output_tokens": tokens.as_dict()} if tokens else {}
+    if metric == "json":
+        schema = read_json(gold_path) if gold_path is not None else None
+        if schema is not None and not isinstance(schema, (dict, bool)):
+            raise InputError("a JSON Schema must be an object", location_for(gold_path))
+        rows = [score_example("json", None, _unwrap_prediction(p), schema) for p in preds.values()]
+        return {"metric": metric, "count": len(rows),
+                "valid_json": mean_percent(r["valid_json"] for r in rows),
+                "matches_schema": mean_percent(r["matches_schema"] for r in rows), **extra}
+    if gold_path is None:
+        raise InputError(f"--gold is required for the {metric} metric")
+    gold = _id_map(read_records(gold_path), gold_path, ("answers", "answer", "label", "gold"))
+    rows = []
+    for example_id, answer in gold.items():
+        rows.append(score_example(metric, answer, _unwrap_prediction(preds.get(example_id))))
+    keys = rows[0].keys() if rows else ()
+    result = {"metric": metric, "count": len(rows)}
+    for key in keys:
+        result[key] = mean_percent(r[key] for r in rows)
+    result["missing"] = sum(1 for k in gold if k not in preds)
+    result["unknown_ids"] = sum(1 for k in preds if k not in gold)
+    result.update(extra)
+    return result
+
+
+def render_text(result: dict) -> str:
+    """A short human summary of a score result."""
+    labels = {"exact_match": "exact match", "f1": "F1", "scale": "scale accuracy", "accuracy": "accuracy",
+              "valid_json": "valid JSON", "matches_schema": "matches schema"}
+    lines = [f"metric: {result['metric']}   questions: {result['count']}"]
+    for key, label in labels.items():
+        if key in result:
+            lines.append(f"{label:>15}: {result[key]:6.2f}")
+    for name, sub in result.get("by_answer_type", {}).items():
+        lines.append(f"{name:>15}: EM {sub['exact_match']:6.2f}  F1 {sub['f1']:6.2f}  (n={sub['count']})")
+    if result.get("output_tokens"):
+        t = result["output_tokens"]
+        lines.append(f"{'output tokens':>15}: mean {t['mean']}  median {t['median']}  std {t['stdev']}  "
+                     f"min {t['min']}  max {t['max']}")
+    if result.get("missing"):
+        lines.append(f"{'missing':>15}: {result['missing']} gold items have no prediction (scored 0)")
+    return "\n".join(lines)

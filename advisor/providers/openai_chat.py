@@ -1,0 +1,94 @@
+"""OpenAI-compatible chat endpoints (vLLM, Ollama, llama.cpp ``llama-server``, OpenAI) via the ``openai`` SDK."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from advisor.providers import ChatRequest, Completion, ProviderError, parse_retry_after
+
+
+class OpenAIChat:
+    """Calls ``POST {base_url}/chat/completions``.
+
+    The API key is read from the environment variable named by ``api_key_env`` (never from the
+    config file); local servers that need none get a placeholder. The SDK's retries are off
+    (``max_retries=0``) so the harness owns back-off.
+    """
+
+    kind = "openai"
+
+    def __init__(self, name: str, *, base_url: str | None = None, api_key_env: str | None = "OPENAI_API_KEY",
+                 concurrency: int = 4, timeout: float = 120.0):
+        self.name = name
+        self.base_url = base_url or None
+        self.api_key_env = api_key_env
+        self.concurrency = int(concurrency)
+        self.timeout = float(timeout)
+        self._client = None
+
+    def identity(self) -> dict[str, Any]:
+        """Kind and the base URL actually used (``OPENAI_BASE_URL`` may set it)."""
+        return {"kind": self.kind, "base_url": str(self.client().base_url)}
+
+    def client(self):
+        """The SDK client, built on first use (``openai`` is imported only here)."""
+        if self._client is None:
+            import openai
+
+            key = os.environ.get(self.api_key_env or "") if self.api_key_env else None
+            if not key and self.base_url is None:
+                raise ProviderError(f"{self.name}: set {self.api_key_env} to call the OpenAI API", fatal=True)
+            # the SDK's default connection pool (hundreds of connections) is larger than any concurrency here
+            self._client = openai.OpenAI(base_url=self.base_url, api_key=key or "not-needed", max_retries=0,
+                                         timeout=self.timeout)
+        return self._client
+
+    def build_request(self, request: ChatRequest) -> dict[str, Any]:
+        """The ``chat.completions.create`` keyword arguments for a :class:`ChatRequest`."""
+        messages = [{"role": "system", "content": request.system}] if request.system else []
+        messages += [{"role": role, "content": text} for role, text in request.messages]
+        kwargs: dict[str, Any] = {"model": request.model, "messages": messages, "max_tokens": int(request.max_tokens)}
+        if request.temperature is not None:
+            kwargs["temperature"] = float(request.temperature)
+        if request.top_p is not None:
+            kwargs["top_p"] = float(request.top_p)
+        if request.stop:
+            kwargs["stop"] = list(request.stop)
+        return kwargs
+
+    def complete(self, request: ChatRequest) -> Completion:
+        import openai
+
+        client = self.client()
+        started = time.perf_counter()
+        try:
+            response = client.chat.completions.create(**self.build_request(request))
+        except openai.APIStatusError as exc:
+            status = exc.status_code
+            retryable = status in (408, 409, 429) or status >= 500
+            headers = exc.response.headers if exc.response is not None else {}
+            raise ProviderError(f"{self.name}: HTTP {status}: {_message(exc)}", retryable=retryable,
+                                retry_after=parse_retry_after(headers.get("retry-after")), status=status,
+                                fatal=status == 401) from None
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            raise ProviderError(f"{self.name}: {exc.__class__.__name__}: {exc}", retryable=True) from None
+        except openai.OpenAIError as exc:
+            raise ProviderError(f"{self.name}: {exc}") from None
+        latency = (time.perf_counter() - started) * 1000
+        choice = response.choices[0] if response.choices else None
+        text = (choice.message.content if choice and choice.message else "") or ""
+        usage = response.usage
+        return Completion(text=text, input_tokens=getattr(usage, "prompt_tokens", None),
+                          output_tokens=getattr(usage, "completion_tokens", None),
+                          stop_reason=choice.finish_reason if choice else None, latency_ms=latency)
+
+
+def _message(exc) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])
+    return str(exc.message if hasattr(exc, "message") else exc)

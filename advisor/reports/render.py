@@ -1,0 +1,177 @@
+"""Build the report context from a Recommendation and render it through the Jinja2 templates.
+
+Everything a template shows comes from the Recommendation (and, for the decision-tree picture and
+question texts, from the rule base it was made with); nothing here re-derives a decision.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+__all__ = ["render", "build_context"]
+
+_TEMPLATES = Path(__file__).with_name("templates")
+_TEMPLATE_OF = {"markdown": "report.md.j2", "adr": "adr.md.j2", "html": "report.html.j2"}
+# Characters that change meaning in (GitHub-flavoured) Markdown, escaped in user-written text.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
+# In the rule base's own text only what would break a table cell or start raw HTML is escaped.
+_MD_TABLE = re.compile(r"([|<])")
+
+
+def md_escape(value: Any) -> str:
+    """User text made inert in Markdown: one line, special characters backslash-escaped."""
+    text = " ".join(str(value).split())
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_text(value: Any) -> str:
+    """The rule base's text on one line, safe inside a Markdown table cell (code spans left intact)."""
+    parts = " ".join(str(value).split()).split("`")
+    # Even parts are outside code spans; inside them only the table pipe needs escaping.
+    return "`".join(_MD_TABLE.sub(r"\\\1", p) if i % 2 == 0 else p.replace("|", "\\|")
+                    for i, p in enumerate(parts))
+
+
+def show(value: Any) -> str:
+    """An answer as a person reads it."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "(not answered)"
+    if value == "unsure":
+        return "not sure"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value >= 1 or value == 0 else f"{value:g}"
+    return str(value)
+
+
+def money(value: Any, precise: bool = False) -> str:
+    """US dollars: cents for totals, up to six decimals for per-request figures."""
+    if value is None:
+        return "n/a"
+    if precise and 0 < abs(value) < 1:
+        return f"${value:.6f}".rstrip("0").rstrip(".")
+    return f"${value:,.2f}"
+
+
+def number(value: Any) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def _env(html: bool):
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=html, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(md=md_escape, mdt=md_text, show=show, money=money, number=number)
+    return env
+
+
+def _source_list(rec, extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    stale = set(rec.ruleset.stale_sources)
+
+    def add(ref: dict[str, Any]) -> None:
+        if ref["id"] not in seen:
+            seen[ref["id"]] = {**ref, "stale": ref["id"] in stale}
+
+    for fired in rec.trace:
+        for s in fired.sources:
+            add(s.model_dump())
+    for group in (rec.warnings, rec.readiness, rec.notes):
+        for item in group:
+            for s in item.sources:
+                add(s.model_dump())
+    for ref in extra:
+        add(ref)
+    return list(seen.values())
+
+
+def _economics_sources(econ: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not econ:
+        return []
+    refs = [s for p in econ.get("prices", []) for s in p.get("sources", [])]
+    refs += [s for o in econ.get("options", []) for s in o.get("sources", [])]
+    return refs
+
+
+def build_context(rec, rulebase) -> dict[str, Any]:
+    """The data every template reads, computed once from the Recommendation."""
+    from advisor.engine.engine import today_from_env
+
+    questions = rulebase.questions
+    answers = []
+    for qid, value in rec.answers.items():
+        q = questions.get(qid)
+        answers.append({"id": qid, "text": q.text if q else qid, "value": show(value), "role": q.role if q else "",
+                        "derived": False, "free": q is None or q.type == "text"})
+    econ = rec.economics
+    verdict = (econ or {}).get("volume_justifies_setup") or {}
+    if verdict.get("source") == "derived":
+        q = questions.get("volume_justifies_setup")
+        answers.append({"id": "volume_justifies_setup", "text": q.text if q else "volume_justifies_setup",
+                        "value": show(verdict.get("value")), "role": "decision", "derived": True,
+                        "free": False})
+
+    decision = next((f for f in rec.trace if f.kind == "decision"), None)
+    rules_by_id = {r.id: r for r in rulebase.decision.rules}
+    options = []
+    for pid, outcome in rulebase.outcomes.items():
+        if pid == rec.path and decision is not None:
+            options.append({"path": pid, "title": outcome.title, "status": "chosen", "rule": decision.rule,
+                            "because": decision.because, "explanation": decision.because})
+            continue
+        alt = next((a for a in rec.alternatives if a.path == pid), None)
+        if alt is None:
+            continue
+        rule = rules_by_id.get(alt.rule)
+        options.append({"path": pid, "title": outcome.title, "status": alt.status, "rule": alt.rule,
+                        "because": " ".join(rule.because.split()) if rule else "", "explanation": alt.explanation})
+    break_even = []
+    if econ:
+        titles = {o["id"]: o["title"] for o in econ.get("options", [])}
+        for b in econ.get("break_even", []):
+            break_even.append({**b, "title": titles.get(b["option"], b["option"])})
+    return {
+        "rec": rec,
+        "project": rec.project_name,
+        "today": today_from_env().isoformat(),
+        "answers": answers,
+        "decision": decision,
+        "hyper_rules": [f for f in rec.trace if f.kind == "hyperparameter"],
+        "options": options,
+        "econ": econ,
+        "verdict": verdict,
+        "break_even": break_even,
+        "sources": _source_list(rec, _economics_sources(econ)),
+        "status_text": {"chosen": "chosen", "ruled_out": "ruled out", "outranked": "outranked",
+                        "still_possible": "still possible"},
+        "readiness_mark": {"met": "met", "not_met": "not met", "unknown": "unknown"},
+    }
+
+
+def render(rec, fmt: str, rulebase) -> str:
+    """Render ``rec`` as ``markdown``, ``adr`` or ``html``."""
+    if fmt not in _TEMPLATE_OF:
+        from advisor.errors import UsageError
+
+        raise UsageError(f"unknown report format {fmt!r} (choose from markdown, html, adr)")
+    ctx = build_context(rec, rulebase)
+    html = fmt == "html"
+    if html:
+        from markupsafe import Markup
+
+        from advisor.reports.charts import cost_chart_svg, decision_tree_svg
+
+        # The SVG comes from matplotlib, which escapes every text it draws; it is trusted markup.
+        ctx["tree_svg"] = Markup(decision_tree_svg(rulebase, ctx["decision"].rule if ctx["decision"] else None))
+        chart = cost_chart_svg(rec.economics) if rec.economics else None
+        ctx["cost_svg"] = Markup(chart) if chart else None
+    text = _env(html).get_template(_TEMPLATE_OF[fmt]).render(**ctx)
+    # Collapse runs of blank lines the template's optional sections leave behind.
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.rstrip("\n") + "\n"

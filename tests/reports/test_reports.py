@@ -1,0 +1,192 @@
+"""Markdown, ADR, HTML and JSON reports for every path: snapshots, schema, escaping, self-containment."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from advisor.reports import load_schema, render_report
+from tests.reports.conftest import PATHS, recommend
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+HASH = re.compile(r"sha256:[0-9a-f]+")
+
+
+def _stable(text: str) -> str:
+    # The rule-base hash changes with every edit to rules/; the snapshot keeps the text around it.
+    return HASH.sub("sha256:<hash>", text)
+
+
+@pytest.mark.parametrize("name", PATHS)
+def test_each_answers_file_reaches_its_path(rulebase, name):
+    assert recommend(rulebase, name).path == name
+
+
+@pytest.mark.parametrize("name", PATHS)
+@pytest.mark.parametrize("fmt,ext", [("markdown", "md"), ("adr", "adr.md")])
+def test_markdown_and_adr_snapshots(rulebase, snapshot, name, fmt, ext):
+    snapshot.snapshot_dir = SNAPSHOTS
+    text = render_report(recommend(rulebase, name), fmt, rulebase)
+    snapshot.assert_match(_stable(text), f"{name}.{ext}")
+
+
+@pytest.mark.parametrize("name", PATHS)
+def test_json_snapshots(rulebase, snapshot, name):
+    from advisor.cli.recommend import render
+
+    snapshot.snapshot_dir = SNAPSHOTS
+    snapshot.assert_match(_stable(render(recommend(rulebase, name), "json", rulebase)), f"{name}.json")
+
+
+@pytest.mark.parametrize("name", PATHS + ("undetermined",))
+def test_every_json_report_validates_against_the_shipped_schema(rulebase, name):
+    import jsonschema
+
+    schema = load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(recommend(rulebase, name).contract_json(), schema)
+
+
+def test_schema_rejects_a_report_that_breaks_the_contract(rulebase):
+    import jsonschema
+
+    data = recommend(rulebase, "bedrock_fine_tune").contract_json()
+    for broken in ({**data, "path": "fine_tune_everything"},
+                   {k: v for k, v in data.items() if k != "ruleset"},
+                   {**data, "hyperparameters": {**data["hyperparameters"], "batchSize": 1000}},
+                   {k: v for k, v in data.items() if k != "trace"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, load_schema())
+
+
+def test_undetermined_report_lists_the_questions_to_answer(rulebase):
+    rec = recommend(rulebase, "undetermined")
+    md = render_report(rec, "markdown", rulebase)
+    assert "No recommendation yet" in md
+    assert "`few_shot_examples_tried`" in md
+    adr = render_report(rec, "adr", rulebase)
+    assert "status: draft" in adr and "No option is chosen yet" in adr
+    assert "No recommendation yet" in render_report(rec, "html", rulebase)
+
+
+def test_adr_lists_every_path_with_the_rule_that_ruled_it_out(rulebase):
+    adr = render_report(recommend(rulebase, "bedrock_fine_tune"), "adr", rulebase)
+    for heading in ("## Context and Problem Statement", "## Decision Drivers", "## Considered Options",
+                    "## Decision Outcome", "### Consequences", "## Pros and Cons of the Options"):
+        assert heading in adr
+    for path in PATHS:
+        assert f"(`{path}`)" in adr
+    assert "`open_weights_distill`" in adr and "open_weights_viable = no" in adr
+
+
+HOSTILE = 'Triage <script>alert("x")</script> <img src=x onerror=alert(1)> & [link](http://evil.example)'
+
+
+def test_user_text_is_escaped_in_html(rulebase):
+    rec = recommend(rulebase, "bedrock_fine_tune", project_name=HOSTILE)
+    html = render_report(rec, "html", rulebase)
+    assert "<script" not in html.lower()
+    assert "<img" not in html.lower()
+    assert "&lt;script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_user_text_is_inert_in_markdown(rulebase):
+    rec = recommend(rulebase, "bedrock_fine_tune", project_name=HOSTILE)
+    for fmt in ("markdown", "adr"):
+        text = render_report(rec, fmt, rulebase)
+        assert not re.search(r"(?<!\\)<(script|img)", text), "unescaped HTML from user text"
+        assert "[link](http" not in text
+        assert r"\<script\>" in text
+
+
+class _References(HTMLParser):
+    """Collects everything in a page that could load something from outside it."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.refs: list[str] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if name in ("src", "href", "xlink:href", "srcset", "poster", "data", "action", "background"):
+                self.refs.append(value or "")
+            if name == "style":
+                self.styles.append(value or "")
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        self._in_style = False
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+
+
+@pytest.mark.parametrize("name", ["bedrock_fine_tune", "rag"])
+def test_html_references_nothing_outside_itself(rulebase, name):
+    html = render_report(recommend(rulebase, name), "html", rulebase)
+    page = _References()
+    page.feed(html)
+    assert not {"script", "link", "img", "iframe", "object", "embed", "image", "base"} & set(page.tags)
+    assert all(ref.startswith("#") for ref in page.refs), page.refs
+    css = "\n".join(page.styles)
+    assert "@import" not in css and "@font-face" not in css
+    assert all(u.startswith("#") for u in re.findall(r"url\(\s*['\"]?([^)'\"]*)", css + html)), "external url()"
+    assert page.tags.count("svg") >= 1
+
+
+def test_html_has_the_tree_with_the_path_highlighted_and_the_cost_chart(rulebase):
+    html = render_report(recommend(rulebase, "bedrock_fine_tune"), "html", rulebase)
+    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    assert len(svgs) == 2  # decision tree and cost chart
+    tree, chart = svgs
+    assert "[bedrock_fine_tune]" in tree and "stroke: #1a7f37" in tree
+    assert "requests per month" in chart and "break-even" in chart
+    no_econ = render_report(recommend(rulebase, "rag"), "html", rulebase)
+    assert len(re.findall(r"<svg", no_econ)) == 1
+    # the rag path is highlighted in its own report, not the fine-tuning one
+    assert "[rag]" in no_econ
+
+
+def test_reports_are_deterministic(rulebase):
+    rec = recommend(rulebase, "distill")
+    for fmt in ("markdown", "adr", "html"):
+        assert render_report(rec, fmt, rulebase) == render_report(rec, fmt, rulebase)
+
+
+def test_economics_section_shows_how_the_volume_answer_was_derived(rulebase):
+    md = render_report(recommend(rulebase, "stay_on_prompts"), "markdown", rulebase)
+    assert "(derived from the economics)" in md
+    assert "The cost model answered `volume_justifies_setup` = **no**" in md
+    assert "200,000 requests x (1,500 x $3 + 200 x $15) / 1M tokens" in md
+    assert "does not support prompt caching" in md
+
+
+def test_recommend_cli_writes_each_format(tmp_path):
+    from advisor.cli import main
+    from tests.reports.conftest import ANSWERS
+
+    for fmt, marker in (("markdown", "## Economics"), ("adr", "## Decision Outcome"), ("html", "<!DOCTYPE html>"),
+                        ("json", '"schema_version": 1')):
+        out = tmp_path / f"report.{fmt}"
+        code = main(["recommend", "--answers", str(ANSWERS / "bedrock_fine_tune.yaml"), "--format", fmt,
+                     "--output", str(out)])
+        assert code == 0
+        text = out.read_text(encoding="utf-8")
+        assert marker in text
+        if fmt == "json":
+            assert json.loads(text)["economics"]["volume_justifies_setup"]["source"] == "derived"

@@ -1,0 +1,26 @@
+"""Every TUI test runs in its own directory with a fixed date."""
+
+import pytest
+
+pytest.importorskip("textual")
+
+
+@pytest.fixture(autouse=True)
+def _stable(monkeypatch, tmp_path):
+    """Fixed 'today' (warnings depend on dates) and a private working directory for answers files."""
+    monkeypatch.setenv("ADVISOR_TODAY", "2026-01-15")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run ``async def`` tests in a fresh event loop (no asyncio plugin needed for pilot tests)."""
+    import asyncio
+    import inspect
+
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    kwargs = {name: pyfuncitem.funcargs[name] for name in names}
+    asyncio.run(pyfuncitem.obj(**kwargs))
+    return True

@@ -1,0 +1,243 @@
+"""Complete interviews driven by key presses: every path, back, change, not sure, save and resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from advisor.cli.interview import closing_message
+from tests.tui.helpers import PATHS, SIZE, answer_current, choose, drive, make_app, saved, screen_text
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+async def test_keys_alone_reach_each_path(path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        asked = await drive(pilot, PATHS[path])
+        await pilot.pause()
+        rec = app.session.recommendation()
+        assert rec.path == path
+        assert app.shown[-1] == f"result:{path}"
+        headline = str(app.screen.query_one("#section-headline").render())
+        assert rec.title in headline
+        assert "advisor recommend --answers advisor-answers.yaml" in str(
+            app.screen.query_one("#section-next").render())
+    # Only what matters for this case was asked: no decision question past the deciding one.
+    assert asked[: len(PATHS[path])] == list(PATHS[path])
+    assert saved() == app.session.answers
+
+
+async def test_progress_and_first_question_on_screen():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Question 1 of about" in text
+        assert "Is the remaining quality gap" in text
+        assert "Saved as you go: advisor-answers.yaml" in text
+        assert "^b Back" in text and "f1 Why?" in text
+        await answer_current(pilot, False)
+        assert "Question 2 of about" in screen_text(app)
+
+
+async def test_back_undoes_the_last_answer_and_asks_it_again():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await drive(pilot, PATHS["bedrock_fine_tune"], stop_after=2)
+        assert app.session.current_question() == "gap_measured_with_evals"
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert app.session.current_question() == "few_shot_examples_tried"
+        assert "worked examples" in screen_text(app)
+        # the field is pre-filled with the answer being undone? No: back removes it, so it is empty.
+        assert saved() == {"gap_is_factual_recall": False}
+
+
+def complete_file(path: str, name: str = "done.yaml") -> str:
+    """An answers file that completes the interview for ``path`` (plan answers included)."""
+    from advisor.cli.interview import prepare
+    from tests.tui.helpers import PLAN_DEFAULTS
+
+    session = prepare(None, None).session
+    while (qid := session.current_question()) is not None:
+        view = session.view(qid)
+        default = {"bool": True, "choice": view.choices[0][0] if view.choices else None}.get(view.type)
+        session = session.answer(qid, PATHS[path].get(qid, default if default is not None
+                                                       else PLAN_DEFAULTS.get(view.type)))
+    session.save(name)
+    return name
+
+
+async def test_changing_an_earlier_answer_clears_only_its_dependents():
+    app = make_app(complete_file("bedrock_fine_tune", "advisor-answers.yaml"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.shown[-1] == "result:bedrock_fine_tune"
+        await pilot.press("r")  # review from the result screen
+        await pilot.pause()
+        assert "Check your answers" in screen_text(app)
+        await choose(pilot, "gap_is_factual_recall", "#review-list")
+        await choose(pilot, "yes")  # in the change dialog
+        text = screen_text(app)
+        assert "clears" in text and "worked examples" in text  # the confirm dialog lists what goes
+        await pilot.press("y")
+        await pilot.pause()
+        answers = saved()
+        assert answers["gap_is_factual_recall"] is True
+        for dependent in ("few_shot_examples_tried", "gap_measured_with_evals", "training_examples"):
+            assert dependent not in answers
+        # plan answers rag still asks for survive
+        assert answers["project_name"] == "Ticket triage" and "symptom" in answers
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.shown[-1] == "result:rag"
+
+
+async def test_cancelled_change_keeps_every_answer():
+    app = make_app(complete_file("few_shot", "advisor-answers.yaml"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        before = dict(app.session.answers)
+        await pilot.press("r")
+        await choose(pilot, "gap_is_factual_recall", "#review-list")
+        await choose(pilot, "yes")
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.session.answers == before == saved()
+
+
+async def test_not_sure_is_saved_and_becomes_an_assumption():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await answer_current(pilot, "unsure")  # yes/no question: the "Not sure" option
+        assert saved()["gap_is_factual_recall"] == "unsure"
+    app = make_app()  # a second run never overwrites the first run's answers
+    assert app.save_path.name == "advisor-answers-2.yaml"
+    async with app.run_test(size=SIZE) as pilot:
+        await answer_current(pilot, False)
+        await pilot.press("ctrl+n")  # number question: the key
+        await pilot.pause()
+        assert saved("advisor-answers-2.yaml")["few_shot_examples_tried"] == "unsure"
+        await drive(pilot, {})
+        rec = app.session.recommendation()
+        assert rec.path == "few_shot"  # assumed 0 examples tried
+        assert "few_shot_examples_tried" in str(app.screen.query_one("#section-assumptions").render())
+
+
+async def test_number_is_validated_as_typed():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await answer_current(pilot, False)
+        await pilot.press("-", "3")
+        await pilot.pause()
+        assert "must be at least 0" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.current_question() == "few_shot_examples_tried"  # not accepted
+        await pilot.press("backspace", "backspace", "2", "5", "enter")
+        await pilot.pause()
+        assert saved()["few_shot_examples_tried"] == 25
+
+
+async def test_why_panel_and_key_explain_the_question():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "Why this question" in screen_text(app)
+        await pilot.press("f1")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Why are you asking" in text
+        assert "factual_gap_needs_rag" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Why are you asking" not in screen_text(app)
+
+
+async def test_mouse_click_answers():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.click("#answer-options", offset=(3, 2))  # second row inside the border: "No"
+        await pilot.pause()
+        assert saved() == {"gap_is_factual_recall": False}
+
+
+async def test_quit_halfway_then_resume_from_the_saved_file():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await drive(pilot, PATHS["distill"], stop_after=3)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+    message = closing_message(app.session, Path("advisor-answers.yaml"), None, saved=app.saved_once)
+    assert "resume with:  advisor interview --answers advisor-answers.yaml" in message
+    resumed = make_app("advisor-answers.yaml")
+    async with resumed.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert resumed.shown[0] == "volume_justifies_setup"
+        assert "Question 4 of about" in screen_text(resumed)
+        await drive(pilot, PATHS["distill"])
+        assert resumed.session.recommendation().path == "distill"
+
+
+async def test_resume_with_everything_answered_opens_the_result():
+    Path("done.yaml").write_text(yaml.safe_dump({"answers": {"gap_is_factual_recall": True, "project_name": "X",
+                                                              "symptom": "none_of_these"}}))
+    app = make_app("done.yaml")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.shown[-1] == "result:rag"
+        assert "Use retrieval (RAG)" in screen_text(app)
+
+
+async def test_answers_file_that_does_not_exist_yet_is_created(tmp_path):
+    app = make_app("new/answers.yaml")
+    async with app.run_test(size=SIZE) as pilot:
+        await answer_current(pilot, True)
+    assert saved("new/answers.yaml") == {"gap_is_factual_recall": True}
+
+
+async def test_export_text_and_json_to_a_chosen_path():
+    app = make_app(complete_file("bedrock_fine_tune"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for fmt, name in (("text", "out/report.txt"), ("json", "out/report.json")):
+            await pilot.press("e")
+            await pilot.pause()
+            await choose(pilot, fmt, "#export-formats")
+            await pilot.press("ctrl+u", *name, "enter")
+            await pilot.pause()
+    assert "Fine-tune Claude 3 Haiku on Amazon Bedrock" in Path("out/report.txt").read_text()
+    data = json.loads(Path("out/report.json").read_text())
+    assert data["path"] == "bedrock_fine_tune" and set(data["hyperparameters"]) >= {"epochCount", "batchSize"}
+
+
+async def test_export_into_an_unwritable_place_says_so_and_stays_open():
+    Path("blocker").write_text("a file, not a folder")
+    app = make_app(complete_file("rag"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("tab", "ctrl+u", *"blocker/report.txt", "enter")
+        await pilot.pause()
+        assert "could not write" in screen_text(app)
+
+
+async def test_a_crash_loses_no_answers(monkeypatch):
+    from tui.screens import InterviewScreen
+
+    app = make_app()
+    with pytest.raises(RuntimeError, match="boom"):
+        async with app.run_test(size=SIZE) as pilot:
+            await drive(pilot, PATHS["build_evals"], stop_after=2)
+            monkeypatch.setattr(InterviewScreen, "refresh_question", lambda self: (_ for _ in ()).throw(
+                RuntimeError("boom")))
+            await answer_current(pilot, False)
+            await pilot.pause()
+    assert isinstance(app.crash, RuntimeError)
+    assert saved() == {"gap_is_factual_recall": False, "few_shot_examples_tried": 30,
+                       "gap_measured_with_evals": False}
