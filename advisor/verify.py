@@ -225,6 +225,12 @@ def _check_references(rb, report: CheckReport) -> None:
                        rb.locate("decision.yaml", ("rules", i, "then")))
     if rb.hyperparameters:
         used.update(rb.hyperparameters.requires)
+    for i, q in enumerate(rb.questions.values()):
+        for dep in q.derivable_from:
+            used.add(dep)
+            if dep not in rb.questions:
+                report.add("E111", "error", f"question {q.id}: derivable_from names {dep!r}, which is not a question",
+                           rb.locate("questions.yaml", ("questions", i, "derivable_from")))
     if rb.info.fine_tune_model and rb.models and rb.info.fine_tune_model not in rb.models:
         report.add("E111", "error", f"fine_tune_model {rb.info.fine_tune_model!r} is not in models.yaml",
                    rb.locate("ruleset.yaml", ("fine_tune_model",)))

@@ -15,7 +15,8 @@ OUTPUT_FORMATS = ("bedrock", "openai", "sharegpt", "distillation")
 
 
 def _common(p: argparse.ArgumentParser, fmt: bool = True) -> None:
-    p.add_argument("--model", metavar="ID", help="catalogue id whose limits apply (default: the rule base's fine-tuning model)")
+    p.add_argument("--model", metavar="ID",
+                   help="catalogue id whose limits apply (default: the rule base's fine-tuning model)")
     p.add_argument("--rules", metavar="DIR", help="use the rule base in DIR instead of the shipped one")
     if fmt:
         p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
@@ -69,7 +70,8 @@ def add_parser(sub) -> None:
     c.add_argument("--to", dest="target_format", choices=OUTPUT_FORMATS, default="bedrock",
                    help="output format (default bedrock)")
     c.add_argument("-o", "--output", metavar="PATH", help="output file (default stdout)")
-    c.add_argument("--system", metavar="TEXT", help="system prompt for records without one (TAT-QA: replaces the default)")
+    c.add_argument("--system", metavar="TEXT",
+                   help="system prompt for records without one (TAT-QA: replaces the default)")
     c.add_argument("--prompt-field", default="prompt", metavar="NAME", help="prompt column/key (default prompt)")
     c.add_argument("--completion-field", default="completion", metavar="NAME",
                    help="completion column/key (default completion)")

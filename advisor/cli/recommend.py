@@ -11,21 +11,34 @@ def add_parser(sub) -> None:
     p.add_argument("--rules", metavar="DIR", help="use the rule base in DIR instead of the shipped one")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--output", metavar="PATH", help="write to PATH instead of standard output")
+    p.add_argument("--prices", metavar="FILE",
+                   help="your own prices (same shape as rules/prices.yaml), overriding and adding to the shipped ones")
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
     from advisor.answers import load_answers, validate_answers
-    from advisor.engine import Engine
     from advisor.errors import EXIT_OK, EXIT_UNDETERMINED
     from advisor.knowledge import load_rulebase
 
     rulebase = load_rulebase(args.rules)
     answers = validate_answers(rulebase, load_answers(args.answers))
-    rec = Engine(rulebase).recommend(answers)
+    rec = make_engine(rulebase, args.prices).recommend(answers)
     text = render(rec, args.format, rulebase)
     write_output(text, args.output)
     return EXIT_OK if rec.path else EXIT_UNDETERMINED
+
+
+def make_engine(rulebase, prices_file: str | None = None):
+    """The engine, with the economics using ``prices_file`` (else ``ADVISOR_PRICES``, else shipped prices)."""
+    from advisor.engine import Engine
+
+    if not prices_file:
+        return Engine(rulebase)
+    from advisor.economics.derivation import economics_derivation
+    from advisor.knowledge.prices import load_user_prices
+
+    return Engine(rulebase, derivations=[economics_derivation(load_user_prices(prices_file), prices_file)])
 
 
 def render(rec, fmt: str, rulebase) -> str:

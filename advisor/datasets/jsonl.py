@@ -10,7 +10,8 @@ from typing import BinaryIO, Iterator
 
 from advisor.errors import InputError, Location
 
-__all__ = ["MAX_LINE_BYTES", "Line", "open_input", "read_lines", "decode_line", "json_decode", "scan_value", "skip_rest_of_line", "LineError", "file_size"]
+__all__ = ["MAX_LINE_BYTES", "Line", "LineError", "decode_line", "file_size", "json_decode", "open_input", "read_lines",
+           "scan_value", "skip_rest_of_line"]
 
 # No Bedrock record can be this long (32,000 tokens at 3 characters each, even at 4 bytes a character
 # and with every character escaped, stays well under it); a longer line is reported and skipped in

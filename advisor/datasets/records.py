@@ -12,20 +12,21 @@ Limits come from the model catalogue (``rules/models.yaml``), never from code.
 Token estimate
     Bedrock offers no offline tokenizer for Claude 3 Haiku, so we estimate tokens the way the AWS
     sample validator does: characters divided by the catalogue's ``chars_per_token_estimate`` (3 for
-    Claude 3 Haiku), summed over the system prompt and every message, rounded up per text. Three
-    characters per token over-counts English prose (closer to 4), so the estimate errs towards
+    Claude 3 Haiku), summed over the system prompt and every message and rounded up once per record.
+    Three characters per token over-counts English prose (closer to 4), so the estimate errs towards
     rejecting a record rather than letting Bedrock fail it.
 
 Digests
     Duplicate and leakage detection keep 64-bit digests, never records. The *record* digest covers
     the system prompt and every turn's text (roles are implied: a clean record alternates user and
-    assistant from the start); the *prompt* digest covers everything but the final assistant answer, so the same question with two answers, or the same question in training
-    and validation, is found even when the answers differ. The digests are Python's own ``hash`` of
-    tuples of the decoded texts (SipHash, salted per process): it is computed in C and cached on the
-    strings, so it costs a fraction of BLAKE2b over a canonical JSON form, which mattered for the 1.5x-of-``json.loads`` speed target. Digests
-    live only for one run, so the per-process salt is harmless; two different records collide with
-    probability about n^2 / 2^65 (3e-12 at 10,000 records), and a collision could only cause a
-    spurious duplicate or leakage warning, or keep a record out of a split.
+    assistant from the start); the *prompt* digest covers everything but the final answer, so the
+    same question with two answers, or the same question in training and validation, is found even
+    when the answers differ. Both are Python's own ``hash`` of tuples of the decoded texts, so key
+    order and JSON whitespace don't matter. It runs in C and is cached on the strings: a fraction of
+    the cost of BLAKE2b over a canonical JSON form, which mattered for the speed target (1.5x a bare
+    ``json.loads`` loop). Digests live for one run only, so Python's per-process salt is harmless.
+    Two different records collide with probability about n^2 / 2^65 (3e-12 at 10,000 records); a
+    collision could only cause a spurious duplicate or leakage warning, or drop a record from a split.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-__all__ = ["ALLOWED_KEYS", "MESSAGE_KEYS", "Finding", "RecordLimits", "RecordFacts", "check_record", "digests", "quick_facts"]
+__all__ = ["ALLOWED_KEYS", "MESSAGE_KEYS", "Finding", "RecordLimits", "RecordFacts", "check_record", "digests",
+           "quick_facts"]
 
 ALLOWED_KEYS = frozenset({"system", "messages"})
 MESSAGE_KEYS = frozenset({"role", "content"})
@@ -184,7 +186,8 @@ def check_record(record, limits: RecordLimits) -> tuple[list[Finding], RecordFac
         return out, None
     if len(messages) < 2:
         out.append(Finding("too_few_messages", "messages",
-                           f"'messages' has {len(messages)} turn{'s' if len(messages) != 1 else ''}; at least 2 are needed",
+                           f"'messages' has {len(messages)} turn{'s' if len(messages) != 1 else ''}; "
+                           "at least 2 are needed",
                            "give at least one user turn followed by one assistant turn"))
     previous = None
     answer = ""

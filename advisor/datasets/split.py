@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from advisor.datasets.jsonl import LineError, decode_line, open_input, read_lines
-from advisor.datasets.records import RecordLimits, check_record, digests
+from advisor.datasets.records import RecordLimits, check_record, digests, quick_facts
 from advisor.errors import InputError, Location, UsageError
 
 __all__ = ["SplitResult", "split_dataset", "SPLITS"]
@@ -78,12 +78,16 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
             elif isinstance(value, LineError):
                 reason = value.message
             else:
-                findings, facts = check_record(value, record_limits)
-                if facts is None:
-                    first = findings[0]
-                    reason = f"{first.field + ': ' if first.field else ''}{first.message}"
+                facts = quick_facts(value, record_limits, line.data)
+                if facts is not None:
+                    record_digest, prompt_digest = facts[5:]
                 else:
-                    record_digest, prompt_digest = digests(value)
+                    findings, full = check_record(value, record_limits)
+                    if full is None:
+                        first = findings[0]
+                        reason = f"{first.field + ': ' if first.field else ''}{first.message}"
+                    else:
+                        record_digest, prompt_digest = digests(value)
             if reason is not None:
                 result.rejected += 1
                 if len(result.problems) < max_problems:

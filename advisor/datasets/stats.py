@@ -10,10 +10,11 @@ still look like class labels (at most ``MAX_LABELS`` distinct values).
 JSON output (``--format json``)::
 
     {"file", "model", "records", "usable_records", "skipped_lines",
-     "tokens": dist, "turns": dist, "answer_chars": dist, "answer_tokens": dist,   # dist = {min, mean, median, p90, max}
+     "tokens": dist, "turns": dist, "answer_chars": dist, "answer_tokens": dist,
+     # dist = {"min", "mean", "median", "p90", "max"}
      "tokens_total", "with_system_prompt", "labels": {label: n} | null,
      "hyperparameters": [{"name", "value", "range", "default", "rule", "because", "sources"}],
-     "hyperparameters_model": str | null}
+     "hyperparameters_model": str | null, "notes": [str]}
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from advisor.datasets.jsonl import LineError, decode_line, open_input, read_lines
-from advisor.datasets.records import RecordLimits, check_record
+from advisor.datasets.records import RecordLimits, check_record, quick_facts
 
 __all__ = ["Distribution", "DatasetStats", "dataset_stats", "MAX_LABELS"]
 
@@ -80,6 +81,7 @@ class DatasetStats:
     labels: dict[str, int] | None = None
     hyperparameters: list = field(default_factory=list)
     hyperparameters_model: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -94,6 +96,7 @@ class DatasetStats:
                  "rule": h.rule, "because": h.because, "sources": list(h.sources)}
                 for h in self.hyperparameters],
             "hyperparameters_model": self.hyperparameters_model,
+            "notes": list(self.notes),
         }
 
     def render_text(self) -> str:
@@ -113,6 +116,8 @@ class DatasetStats:
             lines.append(f"answers look like class labels ({len(self.labels)} distinct):")
             for label, count in sorted(self.labels.items(), key=lambda kv: (-kv[1], kv[0])):
                 lines.append(f"  {count:>7,}  {100 * count / n:5.1f} %  {label}")
+        for note in self.notes:
+            lines.append(f"note: {note}")
         if self.hyperparameters:
             lines.append("")
             lines.append(f"recommended hyperparameters for {n:,} training records "
@@ -140,18 +145,22 @@ def dataset_stats(path: str | Path, model, rulebase=None) -> DatasetStats:
             if value is None or isinstance(value, LineError):
                 result.skipped_lines += 1
                 continue
-            findings, facts = check_record(value, limits)
-            if facts is None or any(f.code == "too_many_tokens" for f in findings):
-                result.skipped_lines += 1
-                continue
+            facts = quick_facts(value, limits, line.data)
+            if facts is None:
+                full = check_record(value, limits)[1]
+                if full is None:
+                    result.skipped_lines += 1
+                    continue
+                facts = (full.tokens, full.turns, full.has_system, full.answer, full.answer_tokens)
+            n_tokens, n_turns, has_system, answer, n_answer_tokens = facts[:5]
             result.usable_records += 1
-            tokens.append(facts.tokens)
-            turns.append(facts.turns)
-            answer = facts.answer.strip()
+            tokens.append(n_tokens)
+            turns.append(n_turns)
+            answer = answer.strip()
             answer_chars.append(len(answer))
-            answer_tokens.append(facts.answer_tokens)
-            result.tokens_total += facts.tokens
-            result.with_system_prompt += facts.has_system
+            answer_tokens.append(n_answer_tokens)
+            result.tokens_total += n_tokens
+            result.with_system_prompt += has_system
             if labels is not None:
                 if len(answer) > MAX_LABEL_CHARS or (answer not in labels and len(labels) >= MAX_LABELS):
                     labels = None  # free-text answers: stop tracking
@@ -163,6 +172,12 @@ def dataset_stats(path: str | Path, model, rulebase=None) -> DatasetStats:
     # class labels: few distinct short answers, each seen twice on average
     if labels and n >= 4 and len(labels) * 2 <= n:
         result.labels = dict(labels)
+    if n < model.limits.min_training_records:
+        result.notes.append(f"{n:,} usable records: {model.id} needs at least "
+                            f"{model.limits.min_training_records:,} training records")
+    elif n > model.limits.max_training_records:
+        result.notes.append(f"{n:,} usable records: {model.id} takes at most {model.limits.max_training_records:,} "
+                            "training records (advisor data split can cap them)")
     if rulebase is not None and n:
         from advisor.engine.hyperparameters import plan_hyperparameters
 

@@ -80,28 +80,46 @@ class Engine:
     # --- resolving answers -------------------------------------------------------------------
 
     def resolve(self, answers: Mapping[str, Any]) -> tuple[dict[str, Any], list[r.Assumption], dict | None, list[r.Note]]:
-        """Answers with "unsure" replaced by documented defaults, derived values added, and facts."""
+        """Answers with derived values added, "unsure" replaced by documented defaults, and facts.
+
+        Order matters: derivations see the direct answers and the defaults of "unsure" answers, except
+        for questions that can be derived (``derivable_from``): there the numbers beat "not sure". An
+        "unsure" whose default is null means "left out" and is neither a value nor an assumption.
+        """
+        questions = self.rulebase.questions
         values: dict[str, Any] = {}
-        assumptions: list[r.Assumption] = []
+        pending_unsure: list[str] = []
         for qid, value in answers.items():
-            question = self.rulebase.questions.get(qid)
+            question = questions.get(qid)
             if question is None or value is None:
                 continue
             if value == UNSURE and question.unsure is not None:
-                values[qid] = question.unsure.assume
-                assumptions.append(r.Assumption(question=qid, assumed=question.unsure.assume,
-                                                because=question.unsure.because))
+                pending_unsure.append(qid)
             else:
                 values[qid] = value
+        view = dict(values)
+        for qid in pending_unsure:
+            assumed = questions[qid].unsure.assume
+            if assumed is not None and not questions[qid].derivable_from:
+                view[qid] = assumed
         economics: dict | None = None
         notes: list[r.Note] = []
+        derived_keys: set[str] = set()
         for derive in self.derivations:
-            derived, report, extra_notes = derive(self.rulebase, values)
+            derived, report, extra_notes = derive(self.rulebase, view)
             for key, value in derived.items():
-                if key not in answers or answers.get(key) is None:
-                    values[key] = value
+                if key not in values:
+                    values[key] = view[key] = value
+                    derived_keys.add(key)
             economics = report or economics
             notes.extend(extra_notes)
+        assumptions: list[r.Assumption] = []
+        for qid in pending_unsure:
+            unsure = questions[qid].unsure
+            if qid in derived_keys or unsure.assume is None:
+                continue
+            values[qid] = unsure.assume
+            assumptions.append(r.Assumption(question=qid, assumed=unsure.assume, because=" ".join(unsure.because.split())))
         values.update(self._facts())
         return values, assumptions, economics, notes
 
@@ -178,7 +196,8 @@ class Engine:
         if hp is not None and path in hp.applies_to:
             wanted.extend(hp.requires)
         values, *_ = self.resolve(answers)
-        return _unique(q for q in wanted if q not in values and q in self.rulebase.questions)
+        answered = {k for k, v in answers.items() if v is not None} | set(values)
+        return _unique(q for q in wanted if q not in answered and q in self.rulebase.questions)
 
     def next_questions(self, answers: Mapping[str, Any]) -> list[str]:
         """Everything still worth asking, in order: decision questions first, then plan questions."""
@@ -270,7 +289,7 @@ class Engine:
             possible_paths=possible,
             trace=trace,
             alternatives=self._alternatives(states, path, values),
-            what_would_change=self._flips(answers, winner) if winner else [],
+            what_would_change=self._flips(answers, winner, values) if winner else [],
             hyperparameters=hyper,
             hyperparameter_details=hyper_details,
             warnings=warnings,
@@ -361,7 +380,7 @@ class Engine:
                                   condition=condition, explanation=explanation))
         return out
 
-    def _flips(self, answers: Mapping[str, Any], winner: _RuleState) -> list[r.Flip]:
+    def _flips(self, answers: Mapping[str, Any], winner: _RuleState, values: Mapping[str, Any]) -> list[r.Flip]:
         """Re-decide with each answer the winning rule read changed to its nearest different value."""
         flips: list[r.Flip] = []
         current_path = winner.rule.then
@@ -370,7 +389,7 @@ class Engine:
             question = self.rulebase.questions.get(qid)
             if question is None or question.role != "decision":
                 continue
-            current = answers.get(qid)
+            current = answers.get(qid, values.get(qid))
             seen: set[str | None] = set()
             for alternative in self._alternative_values(qid, current):
                 changed = dict(answers)

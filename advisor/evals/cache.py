@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -36,28 +36,37 @@ class ResponseCache:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        self._root = str(self.root)
+        self._made: set[str] = set()
 
-    def _path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.json"
+    def _dir(self, key: str) -> str:
+        return os.path.join(self._root, key[:2])
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored response, or None (missing or unreadable entries are misses)."""
         try:
-            with open(self._path(key), encoding="utf-8") as fh:
-                doc = json.load(fh)
+            with open(os.path.join(self._dir(key), key + ".json"), "rb") as fh:
+                doc = json.loads(fh.read())
         except (OSError, ValueError):
             return None
         return doc if isinstance(doc, dict) else None
 
     def put(self, key: str, response: dict[str, Any]) -> None:
-        """Store a successful response atomically."""
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        """Store a successful response atomically (write a unique temporary file, then rename)."""
+        folder = self._dir(key)
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
+        # cheap on purpose: this runs once per call on the worker threads of a run
+        tmp = os.path.join(folder, f".tmp-{key[:16]}-{os.getpid()}-{threading.get_ident()}")
+        data = json.dumps(response, ensure_ascii=False).encode("utf-8")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(response, fh, ensure_ascii=False)
-            os.replace(tmp, path)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+            os.replace(tmp, os.path.join(folder, key + ".json"))
         except BaseException:
             try:
                 os.unlink(tmp)

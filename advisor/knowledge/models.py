@@ -81,6 +81,8 @@ class Question(Strict):
     domain: Domain = Domain()
     choices_from: Literal["symptoms", "problem_types"] | None = None
     unsure: Unsure | None = None
+    # Questions whose answers let the engine derive this one (the economics derives the volume question).
+    derivable_from: list[str] = []
 
     @model_validator(mode="after")
     def _choices_present(self) -> "Question":

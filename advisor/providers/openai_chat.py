@@ -64,7 +64,10 @@ class OpenAIChat:
         client = self.client()
         started = time.perf_counter()
         try:
-            response = client.chat.completions.create(**self.build_request(request))
+            # the raw response skips the SDK's model construction (a large share of per-call CPU when
+            # many threads share the GIL) and tolerates servers whose JSON is not quite OpenAI's
+            raw = client.chat.completions.with_raw_response.create(**self.build_request(request))
+            doc = raw.http_response.json()
         except openai.APIStatusError as exc:
             status = exc.status_code
             retryable = status in (408, 409, 429) or status >= 500
@@ -76,13 +79,21 @@ class OpenAIChat:
             raise ProviderError(f"{self.name}: {exc.__class__.__name__}: {exc}", retryable=True) from None
         except openai.OpenAIError as exc:
             raise ProviderError(f"{self.name}: {exc}") from None
+        except ValueError as exc:  # the body was not JSON
+            raise ProviderError(f"{self.name}: unreadable response: {exc}", retryable=True) from None
         latency = (time.perf_counter() - started) * 1000
-        choice = response.choices[0] if response.choices else None
-        text = (choice.message.content if choice and choice.message else "") or ""
-        usage = response.usage
-        return Completion(text=text, input_tokens=getattr(usage, "prompt_tokens", None),
-                          output_tokens=getattr(usage, "completion_tokens", None),
-                          stop_reason=choice.finish_reason if choice else None, latency_ms=latency)
+        if not isinstance(doc, dict):
+            raise ProviderError(f"{self.name}: unexpected response body (not a JSON object)", retryable=True)
+        choices = doc.get("choices") or [{}]
+        choice = choices[0] if isinstance(choices[0], dict) else {}
+        message = choice.get("message") or {}
+        content = message.get("content")
+        if isinstance(content, list):  # some servers return content parts
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        usage = doc.get("usage") or {}
+        return Completion(text=content or "", input_tokens=usage.get("prompt_tokens"),
+                          output_tokens=usage.get("completion_tokens"), stop_reason=choice.get("finish_reason"),
+                          latency_ms=latency)
 
 
 def _message(exc) -> str:

@@ -10,7 +10,11 @@ WIDTH = 88
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
-    return textwrap.fill(" ".join(str(text).split()), WIDTH, initial_indent=indent, subsequent_indent=indent)
+    text = " ".join(str(text).split())
+    # Hang continuation lines under the text of a bullet ("- ", "! ", "1. ").
+    marker = text.split(" ", 1)[0] if text[:1] in "-!" or text.split(" ", 1)[0].rstrip(".").isdigit() else ""
+    hang = indent + " " * (len(marker) + 1 if marker else 0)
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=hang)
 
 
 def _show(value) -> str:

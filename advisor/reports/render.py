@@ -7,6 +7,7 @@ question texts, from the rule base it was made with); nothing here re-derives a 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,9 @@ def number(value: Any) -> str:
     return "n/a" if value is None else f"{value:,.0f}"
 
 
+@lru_cache(maxsize=2)
 def _env(html: bool):
+    """One environment per escaping mode, kept so templates compile once per process."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=html, undefined=StrictUndefined,
@@ -166,6 +169,13 @@ def render(rec, fmt: str, rulebase) -> str:
         from markupsafe import Markup
 
         from advisor.reports.charts import cost_chart_svg, decision_tree_svg
+
+        try:
+            import matplotlib  # noqa: F401  (checked here so a missing install is a message, not a traceback)
+        except ImportError:
+            from advisor.errors import UsageError
+
+            raise UsageError("the html report needs matplotlib (pip install 'matplotlib>=3.8,<4')") from None
 
         # The SVG comes from matplotlib, which escapes every text it draws; it is trusted markup.
         ctx["tree_svg"] = Markup(decision_tree_svg(rulebase, ctx["decision"].rule if ctx["decision"] else None))

@@ -160,3 +160,30 @@ def test_console_script_runs_as_a_real_process(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["path"] == "distill"
+
+
+def test_numbers_answer_the_volume_question_and_a_price_file_changes_them(tmp_path, run_cli):
+    import yaml
+
+    example = yaml.safe_load((__import__("pathlib").Path(__file__).parents[2] / "examples" /
+                              "economics-stay-on-prompts.yaml").read_text())["answers"]
+    answers = write(tmp_path, {**example, "volume_justifies_setup": "unsure"})
+    data = json.loads(run_cli("recommend", "--answers", answers, "--format", "json").out)
+    assert data["path"] == "stay_on_prompts"  # derived from the numbers, not from the 'unsure' default
+    assert data["assumptions"] == []
+    assert data["economics"]["volume_justifies_setup"]["source"] == "derived"
+    # A price file where the large model is 100x dearer makes the custom model pay off.
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(yaml.safe_dump({"token_prices": [{
+        "id": "claude-3-5-sonnet", "name": "dear", "model_ids": ["claude-3-5-sonnet-20240620"],
+        "input_per_million": 300.0, "output_per_million": 1500.0, "sources": ["our contract, 2026-11"]}]}))
+    dear = json.loads(run_cli("recommend", "--answers", answers, "--format", "json", "--prices", prices).out)
+    assert dear["path"] == "bedrock_fine_tune"
+
+
+def test_bad_price_file_exits_2_with_its_line(tmp_path, run_cli):
+    answers = write(tmp_path, PATHS["rag"])
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("token_prices:\n  - id: x\n    colour: red\n")
+    result = run_cli("recommend", "--answers", answers, "--prices", prices)
+    assert result.code == 2 and "prices.yaml:" in result.err and "Traceback" not in result.err

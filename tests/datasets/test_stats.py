@@ -55,3 +55,9 @@ def test_json_keys(tmp_path, model, rulebase):
     assert {"records", "usable_records", "tokens", "turns", "answer_chars", "answer_tokens", "with_system_prompt",
             "labels", "hyperparameters", "tokens_total"} <= set(data)
     assert {"name", "value", "range", "default", "rule", "because", "sources"} == set(data["hyperparameters"][0])
+
+
+def test_record_count_outside_the_model_limits_is_noted(tmp_path, model, rulebase):
+    stats = dataset_stats(write_jsonl(tmp_path / "t.jsonl", clean_records(5)), model, rulebase)
+    assert stats.notes == ["5 usable records: claude-3-haiku needs at least 32 training records"]
+    assert "note: 5 usable records" in stats.render_text()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 
 import pytest
 import yaml
@@ -220,3 +219,32 @@ def test_ledger_ignores_and_repairs_a_torn_last_line(tmp_path):
     ledger.close()
     assert sorted(ledger.rows()) == [("v", "1"), ("v", "2")]
     assert len(path.read_text().splitlines()) == 2
+
+
+def test_cli_exits_1_when_calls_failed_and_names_the_fix(tmp_path, server, capsys):
+    config = write_config(tmp_path, server, n=3, extra={"retry": {"max_attempts": 2, "base_delay": 0}})
+    doc = yaml.safe_load(config.read_text())
+    doc["providers"]["bedrock"]["concurrency"] = 1  # so both failures hit the same row
+    config.write_text(yaml.safe_dump(doc))
+    server.inject(500, count=2)  # the first row fails twice: out of attempts
+    assert main(["eval", "run", "--config", str(config), "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    assert "1 calls have no answer; re-run with --retry-errors" in captured.err
+    assert "66.67" in captured.out  # the failed row scores 0
+    rows = (tmp_path / "out" / "results.csv").read_text()
+    assert rows.count(",error,") == 1
+    assert main(["eval", "run", "--config", str(config), "--no-progress", "--retry-errors"]) == 0
+
+
+def test_cache_key_depends_on_endpoint_request_and_epoch():
+    from advisor.evals.cache import cache_key
+
+    request = {"model": "m", "messages": [["user", "hi"]], "temperature": 0.0}
+    base = cache_key({"kind": "bedrock", "endpoint_url": "https://bedrock-runtime.us-west-2.amazonaws.com"}, request)
+    assert base == cache_key({"endpoint_url": "https://bedrock-runtime.us-west-2.amazonaws.com",
+                              "kind": "bedrock"}, dict(reversed(request.items())))  # canonical JSON
+    assert base != cache_key({"kind": "bedrock", "endpoint_url": "http://127.0.0.1:9"}, request)
+    assert base != cache_key({"kind": "bedrock", "endpoint_url": "https://bedrock-runtime.us-west-2.amazonaws.com"},
+                             {**request, "temperature": 0.5})
+    assert base != cache_key({"kind": "bedrock", "endpoint_url": "https://bedrock-runtime.us-west-2.amazonaws.com"},
+                             request, epoch=1)

@@ -1,18 +1,10 @@
-"""Shared fixtures for eval tests: paths to the TAT-QA data and a running fake model server."""
+"""Fixtures for provider tests: a running loopback model server and dummy AWS credentials."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from tests.fakes import FakeLLMServer
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE_CONFIG = REPO / "examples" / "eval-tatqa.yaml"
-EXAMPLE_SLICE = REPO / "examples" / "eval-tatqa" / "tatqa_dev_slice.json"
-# CI clones main with shared/ beside it; developers may not have it (tests needing it skip).
-SHARED_TATQA = REPO.parent / "shared" / "data" / "tatqa"
 
 
 @pytest.fixture

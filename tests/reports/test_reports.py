@@ -190,3 +190,14 @@ def test_recommend_cli_writes_each_format(tmp_path):
         assert marker in text
         if fmt == "json":
             assert json.loads(text)["economics"]["volume_justifies_setup"]["source"] == "derived"
+
+
+def test_stale_sources_are_flagged_in_every_report(rulebase, monkeypatch):
+    monkeypatch.setenv("ADVISOR_TODAY", "2029-01-01")  # long after every source's as-of date
+    rec = recommend(rulebase, "few_shot")
+    assert rec.ruleset.stale_sources
+    md = render_report(rec, "markdown", rulebase)
+    assert "> **Warning:**" in md and "stale)" in md
+    assert "Knowledge as of **2026-11-21**" in md
+    assert "**Warning:** stale sources:" in render_report(rec, "adr", rulebase)
+    assert "Stale knowledge:" in render_report(rec, "html", rulebase)

@@ -41,7 +41,7 @@ def make_app(answers: str | None = None):
 
 def screen_text(app) -> str:
     """What the terminal shows, as plain text (trailing spaces removed)."""
-    return "\n".join(strip.text.rstrip() for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text.rstrip() for strip in app.screen._compositor.render_strips()) + "\n"
 
 
 async def choose(pilot, option_id: str, list_selector: str = "#answer-options") -> None:
