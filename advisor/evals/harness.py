@@ -30,9 +30,6 @@ from advisor.evals.ledger import Ledger
 from advisor.providers import ChatRequest, Completion, ProviderError, make_provider
 
 
-COMMIT_INTERVAL = 0.05  # seconds; rows finished within it share one ledger write and fsync
-
-
 class RunAborted(AdvisorError):
     """A provider failed in a way every other call would too (e.g. missing credentials); exit 2."""
 
@@ -290,10 +287,6 @@ def execute(plan: Plan, options: RunOptions) -> tuple[dict[tuple[str, str], dict
         received = 0
         while received < len(pending):
             batch = [results.get()]
-            if received + 1 < len(pending):
-                # let rows gather for a moment: fewer wake-ups competing with the workers for the GIL,
-                # and one fsync per group (an fsync also stalls the workers' cache writes on ext4)
-                time.sleep(COMMIT_INTERVAL)
             while True:  # take everything that finished meanwhile: one fsync for the group
                 try:
                     batch.append(results.get_nowait())

@@ -116,9 +116,9 @@ def test_rerun_all_calls_everything_again(tmp_path, server):
 
 
 def test_concurrency_limit_is_respected(tmp_path, server):
-    server.latency = 0.05
+    server.latency = 0.1
     variants = [{"name": "v1", "provider": "bedrock", "model": "m1"}]
-    config = write_config(tmp_path, server, n=12, variants=variants)
+    config = write_config(tmp_path, server, n=9, variants=variants)
     doc = yaml.safe_load(config.read_text())
     doc["providers"]["bedrock"]["concurrency"] = 3
     config.write_text(yaml.safe_dump(doc))
