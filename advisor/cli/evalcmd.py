@@ -106,6 +106,12 @@ def run_run(args: argparse.Namespace) -> int:
     if failed:
         print(f"advisor: {failed} calls have no answer; re-run with --retry-errors to try them again",
               file=sys.stderr)
+        seen: list[str] = []
+        for row in report.rows:
+            if row.get("error") and row["error"] not in seen:
+                seen.append(row["error"])
+        for message in seen[:3]:  # the distinct causes, so a wrong model id is obvious at once
+            print(f"advisor: error: {message}", file=sys.stderr)
     for miss in report.threshold_misses:
         print(f"advisor: threshold missed: {miss}", file=sys.stderr)
     return 1 if failed or report.threshold_misses else 0

@@ -234,7 +234,10 @@ def _work(task: Task, provider, cache, read_cache: bool, retry: RetryConfig, rng
     fields = {"text": completion.text, "input_tokens": completion.input_tokens,
               "output_tokens": completion.output_tokens, "stop_reason": completion.stop_reason,
               "latency_ms": round(completion.latency_ms, 1) if completion.latency_ms is not None else None}
-    cache.put(task.key, fields)
+    try:
+        cache.put(task.key, fields)
+    except OSError:
+        pass  # a full or read-only cache disk costs a re-call on resume, never the answer in hand
     return _row(task, "ok", cached=False, attempts=attempts, **fields)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import time
 from typing import Any
 
@@ -52,9 +53,20 @@ class BedrockConverse:
             from botocore.config import Config
             from botocore.exceptions import BotoCoreError
 
+            import botocore
+
+            from advisor import __version__
+
+            # A fixed User-Agent: botocore otherwise rebuilds it from a dozen components on every
+            # request, about a quarter of its per-call CPU, which matters with many threads on one GIL.
+            agent = f"advisor/{__version__} Botocore/{botocore.__version__} Python/{platform.python_version()}"
             config = Config(retries={"total_max_attempts": 1, "mode": "standard"},
                             max_pool_connections=max(10, self.concurrency),
-                            read_timeout=self.timeout, connect_timeout=self.connect_timeout)
+                            read_timeout=self.timeout, connect_timeout=self.connect_timeout,
+                            user_agent=agent,
+                            # requests are built here from a validated config and Bedrock validates
+                            # them again; client-side validation only costs CPU on every call
+                            parameter_validation=False)
             try:
                 session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
                 self._client = session.client("bedrock-runtime", endpoint_url=self.endpoint_url, config=config)

@@ -230,6 +230,7 @@ def test_cli_exits_1_when_calls_failed_and_names_the_fix(tmp_path, server, capsy
     assert main(["eval", "run", "--config", str(config), "--no-progress"]) == 1
     captured = capsys.readouterr()
     assert "1 calls have no answer; re-run with --retry-errors" in captured.err
+    assert "InternalServerException" in captured.err  # the cause is shown
     assert "66.67" in captured.out  # the failed row scores 0
     rows = (tmp_path / "out" / "results.csv").read_text()
     assert rows.count(",error,") == 1

@@ -59,14 +59,16 @@ async def test_back_undoes_the_last_answer_and_asks_it_again():
 def complete_file(path: str, name: str = "done.yaml") -> str:
     """An answers file that completes the interview for ``path`` (plan answers included)."""
     from advisor.cli.interview import prepare
-    from tests.tui.helpers import PLAN_DEFAULTS
+    from tests.tui.helpers import plan_default
 
     session = prepare(None, None).session
     while (qid := session.current_question()) is not None:
         view = session.view(qid)
         default = {"bool": True, "choice": view.choices[0][0] if view.choices else None}.get(view.type)
+        if default is None and view.allows_unsure and view.type == "number":
+            default = "unsure"
         session = session.answer(qid, PATHS[path].get(qid, default if default is not None
-                                                       else PLAN_DEFAULTS.get(view.type)))
+                                                       else plan_default(view)))
     session.save(name)
     return name
 
