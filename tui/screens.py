@@ -77,16 +77,25 @@ class InterviewScreen(Screen):
         self.query_one("#progress-label", Static).update(f"Question {done + 1} of about {max(total, done + 1)}")
         self.query_one("#question-text", Static).update(Text(view.text, style="bold"))
         self.query_one("#question-help", Static).update(Text(view.help))
-        area = self.query_one("#answer-area", Vertical)
-        # Await the removal so no key press can reach the previous question's form.
-        await area.remove_children()
-        form = AnswerForm(view, session.validate, blink=self.app.cursor_blink)
-        await area.mount(form)
+        form = self._form()
+        if form is not None and form.kind == AnswerForm.kind_of(view):
+            form.show(view)
+        else:
+            area = self.query_one("#answer-area", Vertical)
+            # Await the removal so no key press can reach the previous question's form.
+            await area.remove_children()
+            form = AnswerForm(view, session.validate, blink=self.app.cursor_blink)
+            await area.mount(form)
         self.call_after_refresh(form.focus_answer)
         self.query_one("#side-why", Static).update(self._why_panel(view))
         self.query_one("#side-paths", Static).update(self._paths_panel())
         self.query_one("#save-note", Static).update(Text(self.app.save_note(), style="dim"))
-        self.refresh_bindings()
+        # Re-check the footer's keys only when what they depend on changed: a footer refresh rebuilds
+        # every key widget, which costs more than the rest of showing a question.
+        key_state = (view.allows_unsure, bool(session.answered))
+        if key_state != getattr(self, "_key_state", None):
+            self._key_state = key_state
+            self.refresh_bindings()
         self.app.question_shown(qid)
 
     def _why_panel(self, view) -> Text:

@@ -75,6 +75,31 @@ class AnswerForm(Vertical):
     def uses_list(self) -> bool:
         return self.view.type in ("bool", "choice")
 
+    @staticmethod
+    def kind_of(view: QuestionView) -> tuple[bool, bool]:
+        """Forms of the same kind have the same widgets, so one can be reused for the next question."""
+        return view.type in ("bool", "choice"), view.allows_unsure
+
+    @property
+    def kind(self) -> tuple[bool, bool]:
+        return self.kind_of(self.view)
+
+    def show(self, view: QuestionView) -> None:
+        """Show another question of the same kind in place: cheaper than a new form, and focus stays put."""
+        assert self.kind_of(view) == self.kind
+        self.view = view
+        if self.uses_list:
+            olist = self.query_one(OptionList)
+            olist.clear_options()
+            olist.add_options(self._options())
+            self._highlight_current()
+            return
+        field = self.query_one(Input)
+        field.placeholder = self._placeholder()
+        field.validators = [SessionValidator(lambda raw, qid=view.id: self._validate(qid, raw))]
+        field.value = "" if view.current in (None, UNSURE) else show_value(view.current)
+        self._show_error("")
+
     def compose(self) -> ComposeResult:
         view = self.view
         if self.uses_list:
@@ -83,11 +108,8 @@ class AnswerForm(Vertical):
             yield olist
             yield Static(self._list_hint(), classes="hint")
             return
-        placeholder = {"int": "a whole number", "number": "a number", "text": "your answer"}[view.type]
-        if view.minimum is not None or view.maximum is not None:
-            placeholder += f" ({_range(view)})"
         current = "" if view.current in (None, UNSURE) else show_value(view.current)
-        field = Input(value=current, placeholder=placeholder, id="answer-input",
+        field = Input(value=current, placeholder=self._placeholder(), id="answer-input",
                       validators=[SessionValidator(lambda raw: self._validate(view.id, raw))],
                       validate_on=["changed", "submitted"])
         field.cursor_blink = self._blink
@@ -98,6 +120,13 @@ class AnswerForm(Vertical):
             if view.allows_unsure:
                 yield Button(UNSURE_LABEL, id="answer-unsure")
         yield Static("Enter: next" + ("   ctrl+n: not sure" if view.allows_unsure else ""), classes="hint")
+
+    def _placeholder(self) -> str:
+        view = self.view
+        placeholder = {"int": "a whole number", "number": "a number", "text": "your answer"}[view.type]
+        if view.minimum is not None or view.maximum is not None:
+            placeholder += f" ({_range(view)})"
+        return placeholder
 
     def _options(self) -> list[Option]:
         view = self.view
@@ -113,6 +142,9 @@ class AnswerForm(Vertical):
         return "↑/↓ to choose, Enter to answer"
 
     def on_mount(self) -> None:
+        self._highlight_current()
+
+    def _highlight_current(self) -> None:
         if self.uses_list:
             olist = self.query_one(OptionList)
             current = self.view.current

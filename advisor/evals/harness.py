@@ -320,6 +320,7 @@ def execute(plan: Plan, options: RunOptions) -> tuple[dict[tuple[str, str], dict
         for pool in pools.values():
             pool.shutdown(wait=not interrupted, cancel_futures=True)
         ledger.close()
+        cache.close()
         progress.close()
         stats.seconds = time.monotonic() - started
     if fatal_message:

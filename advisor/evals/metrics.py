@@ -148,9 +148,19 @@ _VALIDATORS: dict[int, Any] = {}
 def _schema_validator(schema: dict):
     key = id(schema)
     if key not in _VALIDATORS:
-        import jsonschema  # lazy: only the json metric needs it
+        try:
+            import jsonschema  # lazy: only the json metric with a schema needs it
+        except ImportError:
+            from advisor.errors import UsageError
 
+            raise UsageError("checking a JSON Schema needs the jsonschema package (pip install jsonschema)") from None
         cls = jsonschema.validators.validator_for(schema)
+        try:
+            cls.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            from advisor.errors import InputError
+
+            raise InputError(f"not a valid JSON Schema: {exc.message}") from None
         _VALIDATORS[key] = cls(schema)
     return _VALIDATORS[key]
 

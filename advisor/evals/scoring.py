@@ -139,7 +139,10 @@ def score_files(metric: str, gold_path: str | Path | None, predictions_path: str
         schema = read_json(gold_path) if gold_path is not None else None
         if schema is not None and not isinstance(schema, (dict, bool)):
             raise InputError("a JSON Schema must be an object", location_for(gold_path))
-        rows = [score_example("json", None, _unwrap_prediction(p), schema) for p in preds.values()]
+        try:
+            rows = [score_example("json", None, _unwrap_prediction(p), schema) for p in preds.values()]
+        except InputError as exc:
+            raise InputError(exc.message, exc.location or location_for(gold_path)) from None
         return {"metric": metric, "count": len(rows),
                 "valid_json": mean_percent(r["valid_json"] for r in rows),
                 "matches_schema": mean_percent(r["matches_schema"] for r in rows), **extra}

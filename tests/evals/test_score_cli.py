@@ -107,3 +107,13 @@ def test_output_token_statistics_from_prediction_records(tmp_path, capsys):
                  "--format", "json"]) == 0
     tokens = json.loads(capsys.readouterr().out)["output_tokens"]
     assert tokens == {"count": 4, "mean": 40.0, "median": 25.0, "stdev": 40.82, "min": 10, "max": 100}
+
+
+def test_invalid_json_schema_is_a_usage_error(tmp_path, capsys):
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({"type": "no-such-type"}))
+    pred = tmp_path / "pred.json"
+    pred.write_text(json.dumps({"1": "{}"}))
+    assert main(["eval", "score", "--metric", "json", "--gold", str(schema), "--predictions", str(pred)]) == 2
+    err = capsys.readouterr().err
+    assert f"{schema}: not a valid JSON Schema" in err

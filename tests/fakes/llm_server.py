@@ -9,8 +9,10 @@
 Knobs: fixed ``latency`` (seconds, per request), scripted failures (:meth:`inject`: throttling as
 HTTP 429 — ``x-amzn-ErrorType: ThrottlingException`` for Bedrock, ``rate_limit_error`` for OpenAI —
 with an optional ``retry-after`` header, or any 5xx), and a ``responder`` callable that turns a
-:class:`FakeCall` into the reply text or a :class:`FakeReply`. Every request is recorded in
-:attr:`FakeLLMServer.calls`; ``GET /_fake/stats`` returns ``{"hits": n}`` for out-of-process use.
+:class:`FakeCall` into the reply text or a :class:`FakeReply`. Successful calls are recorded in
+:attr:`FakeLLMServer.calls`; :attr:`~FakeLLMServer.hits` counts every model request (failures too) and
+:attr:`~FakeLLMServer.max_in_flight` the most served at once (to check concurrency limits);
+``GET /_fake/stats`` returns ``{"hits": n, "calls": n}`` for out-of-process use.
 
 Usage::
 
