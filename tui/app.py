@@ -146,19 +146,10 @@ class AdvisorApp(App):
         return reproduce_command(Path(display_path(self.save_path)), self.rules_dir)
 
     def available_formats(self) -> list[str]:
-        """Every report format that renders for this recommendation (others are being built)."""
-        from advisor.cli.recommend import FORMATS, render
-        from advisor.errors import AdvisorError
+        """The report formats the export dialog offers (the same as `advisor recommend --format`)."""
+        from advisor.cli.recommend import FORMATS
 
-        rec = self.session.recommendation()
-        formats = []
-        for fmt in FORMATS:
-            try:
-                render(rec, fmt, self.session.engine.rulebase)
-            except (AdvisorError, ImportError, NotImplementedError):
-                continue  # not built (yet) in this install: offer only what renders
-            formats.append(fmt)
-        return formats
+        return list(FORMATS)
 
     def export(self, fmt: str, path: Path) -> Path:
         """Write the report in ``fmt`` to ``path`` (parents created)."""

@@ -202,11 +202,12 @@ async def test_answers_file_that_does_not_exist_yet_is_created(tmp_path):
     assert saved("new/answers.yaml") == {"gap_is_factual_recall": True}
 
 
-async def test_export_text_and_json_to_a_chosen_path():
+async def test_export_every_format_to_a_chosen_path():
     app = make_app(complete_file("bedrock_fine_tune"))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        for fmt, name in (("text", "out/report.txt"), ("json", "out/report.json")):
+        for fmt, name in (("text", "out/report.txt"), ("json", "out/report.json"), ("markdown", "out/report.md"),
+                          ("adr", "out/adr.md"), ("html", "out/report.html")):
             await pilot.press("e")
             await pilot.pause()
             await choose(pilot, fmt, "#export-formats")
@@ -215,6 +216,9 @@ async def test_export_text_and_json_to_a_chosen_path():
     assert "Fine-tune Claude 3 Haiku on Amazon Bedrock" in Path("out/report.txt").read_text()
     data = json.loads(Path("out/report.json").read_text())
     assert data["path"] == "bedrock_fine_tune" and set(data["hyperparameters"]) >= {"epochCount", "batchSize"}
+    assert Path("out/report.md").read_text().startswith("#")
+    assert "Considered Options" in Path("out/adr.md").read_text() or "considered" in Path("out/adr.md").read_text().lower()
+    assert "<html" in Path("out/report.html").read_text().lower()
 
 
 async def test_export_into_an_unwritable_place_says_so_and_stays_open():
