@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from advisor.errors import AnswerError, InputError, Location
+from advisor.files import read_text
 from advisor.knowledge.models import Question
 
 __all__ = ["UNSURE", "AnswersFile", "load_answers", "validate_answer", "validate_answers", "save_answers"]
@@ -39,16 +40,7 @@ class AnswersFile:
 def load_answers(path: Path | str) -> AnswersFile:
     """Read an answers file; malformed or non-mapping content raises :class:`InputError` (exit 2)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("answers file not found", Location(str(path))) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected an answers file", Location(str(path))) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", Location(str(path))) from None
-    except OSError as exc:
-        raise InputError(f"cannot read answers file: {exc.strerror}", Location(str(path))) from None
+    text = read_text(path, "answers file")
 
     if path.suffix.lower() == ".json":
         try:

@@ -13,7 +13,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from advisor.cli.interview import Prepared, reproduce_command
-from tui.screens import InterviewScreen, ResultScreen, ReviewScreen
+from tui.screens import InterviewScreen, ResultScreen
 
 
 def display_path(path: Path) -> str:

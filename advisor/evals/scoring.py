@@ -35,16 +35,9 @@ def read_json(path: str | Path) -> Any:
 
 
 def _read_text(path: str | Path) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", location_for(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a file", location_for(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", location_for(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", location_for(path)) from None
+    from advisor.files import read_text
+
+    return read_text(path)
 
 
 def read_records(path: str | Path, lines: bool | None = None) -> Any:

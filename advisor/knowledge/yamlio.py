@@ -74,15 +74,7 @@ def parse_yaml_text(text: str, path: str) -> YamlDocument:
 
 def read_yaml(path: Path | str) -> YamlDocument:
     """Read and parse a YAML file; unreadable or non-UTF-8 files raise :class:`InputError`."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", Location(str(path))) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a file", Location(str(path))) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", Location(str(path))) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", Location(str(path))) from None
+    from advisor.files import read_text
+
+    text = read_text(path)
     return parse_yaml_text(text, str(path))

@@ -24,7 +24,7 @@ def test_split_is_seeded_and_complete(tmp_path, model):
     source = write_jsonl(tmp_path / "all.jsonl", rows)
     a = split_dataset(source, tmp_path / "a", model, seed=7)
     b = split_dataset(source, tmp_path / "b", model, seed=7)
-    c = split_dataset(source, tmp_path / "c", model, seed=8)
+    split_dataset(source, tmp_path / "c", model, seed=8)
     assert a.counts == b.counts and sum(a.counts.values()) == 200
     for name in ("train.jsonl", "validation.jsonl", "test.jsonl"):
         assert _lines(tmp_path / "a" / name) == _lines(tmp_path / "b" / name)

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.tui.helpers import PATHS, choose, drive, make_app, screen_text
+from tests.tui.helpers import PATHS, drive, make_app, screen_text
 
 pytest.importorskip("pytest_snapshot")
 
