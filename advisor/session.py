@@ -34,6 +34,7 @@ class QuestionView:
     minimum: float | None
     maximum: float | None
     current: Any
+    role: str = "decision"  # "plan": the path is settled and this answer only completes the plan
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class InterviewSession:
             allows_unsure=q.allows_unsure,
             unsure_note=" ".join(q.unsure.because.split()) if q.unsure else None,
             why=self.engine.rules_using(q.id),
-            minimum=q.domain.min, maximum=q.domain.max, current=self.answers.get(q.id),
+            minimum=q.domain.min, maximum=q.domain.max, current=self.answers.get(q.id), role=q.role,
         )
 
     def progress(self) -> tuple[int, int]:
@@ -100,6 +101,10 @@ class InterviewSession:
             plan = self.engine.open_plan_questions(answers, paths[0]) if paths else []
             return len(decision) + len([q for q in plan if q not in decision])
         return len(self.engine.open_plan_questions(answers))
+
+    def decided_path(self) -> str | None:
+        """The path once the decision questions settle it (plan questions may still be open)."""
+        return self.engine.decide(self.answers)
 
     def possible_paths(self) -> list[str]:
         return self.engine.possible_paths(self.answers)

@@ -37,6 +37,7 @@ class InterviewScreen(Screen):
         Binding("ctrl+n", "unsure", "Not sure", priority=True),
         Binding("ctrl+q", "app.quit", "Quit", priority=True),
         Binding("f2", "toggle_panel", "Panel"),
+        Binding("f4", "result", "Result now"),
     ]
 
     app: "AdvisorApp"
@@ -48,6 +49,7 @@ class InterviewScreen(Screen):
                 with Horizontal(id="progress-row"):
                     yield ProgressBar(total=1, show_eta=False, show_percentage=False, id="progress")
                     yield Static("", id="progress-label")
+                yield Static("", id="settled-note")
                 yield Static("", id="question-text")
                 yield Static("", id="question-help")
                 yield Vertical(id="answer-area")
@@ -75,6 +77,13 @@ class InterviewScreen(Screen):
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=max(total, 1), progress=done)
         self.query_one("#progress-label", Static).update(f"Question {done + 1} of about {max(total, done + 1)}")
+        settled = session.decided_path()
+        note = self.query_one("#settled-note", Static)
+        note.display = settled is not None
+        if settled is not None:
+            title = self.app.path_titles.get(settled, settled)
+            note.update(Text.assemble(("The advice is settled: ", "bold"), title,
+                                      ". These questions complete the plan; F4 shows the result now."))
         self.query_one("#question-text", Static).update(Text(view.text, style="bold"))
         self.query_one("#question-help", Static).update(Text(view.help))
         form = self._form()
@@ -92,7 +101,7 @@ class InterviewScreen(Screen):
         self.query_one("#save-note", Static).update(Text(self.app.save_note(), style="dim"))
         # Re-check the footer's keys only when what they depend on changed: a footer refresh rebuilds
         # every key widget, which costs more than the rest of showing a question.
-        key_state = (view.allows_unsure, bool(session.answered))
+        key_state = (view.allows_unsure, bool(session.answered), settled is not None)
         if key_state != getattr(self, "_key_state", None):
             self._key_state = key_state
             self.refresh_bindings()
@@ -123,6 +132,8 @@ class InterviewScreen(Screen):
         if action == "unsure":
             form = self._form()
             return bool(form and form.view.allows_unsure)
+        if action == "result":
+            return self.app.session.decided_path() is not None  # hidden until the path is settled
         if action == "back":
             return bool(self.app.session.answered) or None
         return True
@@ -139,6 +150,11 @@ class InterviewScreen(Screen):
         form = self._form()
         if form:
             form.commit_unsure()
+
+    def action_result(self) -> None:
+        """Show the recommendation before the plan questions are answered (they can follow later)."""
+        if self.app.session.decided_path() is not None:
+            self.app.push_screen(ResultScreen())
 
     def action_why(self) -> None:
         qid = self.question_id
@@ -322,10 +338,21 @@ class ResultScreen(Screen):
         Binding("e", "export", "Export"),
         Binding("r,ctrl+r", "review", "Review / change"),
         Binding("b,ctrl+b", "back", "Back"),
+        Binding("c", "continue", "Complete the plan"),
         Binding("q,ctrl+q", "app.quit", "Quit", priority=True),
     ]
 
     app: "AdvisorApp"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "continue":
+            return not self.app.session.finished  # hidden when every question is answered
+        return True
+
+    def action_continue(self) -> None:
+        """Back to the open plan questions (shown when the result was opened early)."""
+        if not self.app.session.finished and len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)

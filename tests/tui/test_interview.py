@@ -247,3 +247,25 @@ async def test_a_crash_loses_no_answers(monkeypatch):
     assert isinstance(app.crash, RuntimeError)
     assert saved() == {"gap_is_factual_recall": False, "few_shot_examples_tried": 30,
                        "gap_measured_with_evals": False}
+
+
+async def test_result_can_be_seen_once_settled_and_the_plan_completed_later():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f4")  # nothing is settled yet: the key does nothing
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "InterviewScreen"
+        await answer_current(pilot, True)  # facts are the gap: the path is settled (rag)
+        await pilot.pause()
+        assert "The advice is settled" in screen_text(app)
+        assert app.session.current_question() == "project_name"
+        await pilot.press("f4")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ResultScreen"
+        assert "retrieval" in screen_text(app).lower()
+        await pilot.press("c")  # back to the plan questions, nothing lost
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "InterviewScreen"
+        assert app.session.current_question() == "project_name"
+        assert saved() == {"gap_is_factual_recall": True}
