@@ -460,7 +460,13 @@ def run_scenario(rb, scenario) -> tuple[list[str], Any]:
 
 def _check_scenarios(rb, report: CheckReport) -> None:
     covered: set[str] = set()
-    for file, line, scenario in rb.scenarios:
+    try:
+        scenarios = rb.load_scenarios()
+    except RuleBaseError as exc:
+        for problem in exc.problems or [exc]:
+            report.add("E100", "error", problem.message, problem.location)
+        return
+    for file, line, scenario in scenarios:
         failures, rec = run_scenario(rb, scenario)
         covered |= {t.rule for t in rec.trace}
         for failure in failures:
@@ -471,9 +477,9 @@ def _check_scenarios(rb, report: CheckReport) -> None:
         all_rules += [r.id for s in rb.hyperparameters.parameters for r in s.rules]
     uncovered = [r for r in all_rules if r not in covered]
     pct = 100.0 * (len(all_rules) - len(uncovered)) / len(all_rules) if all_rules else 100.0
-    report.stats.update({"scenarios": len(rb.scenarios), "rule_coverage_percent": round(pct, 1),
+    report.stats.update({"scenarios": len(scenarios), "rule_coverage_percent": round(pct, 1),
                          "rules_not_covered": uncovered})
-    if rb.scenarios:
+    if scenarios:
         msg = f"scenarios cover {pct:.1f}% of rules ({len(all_rules) - len(uncovered)}/{len(all_rules)})"
         if uncovered:
             msg += "; not covered: " + ", ".join(uncovered)

@@ -59,10 +59,35 @@ class RuleBase:
     readiness: list[m.ReadinessItem]
     use_cases: m.UseCasesFile | None
     models: dict[str, m.ModelSpec]
-    scenarios: list[tuple[str, int, m.Scenario]]
     hash: str
     documents: dict[str, YamlDocument] = field(default_factory=dict, repr=False)
     extras: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def load_scenarios(self) -> list[tuple[str, int, m.Scenario]]:
+        """The scenario tests in ``scenarios/*.yaml`` as (file, line, scenario).
+
+        Read on demand (``rules check``, pytest): they test the knowledge, they are not part of it, so
+        they neither slow a recommendation nor change the rule base's hash. Problems raise
+        :class:`RuleBaseError` listing each with its file and line.
+        """
+        problems: list[RuleBaseError] = []
+        scenarios: list[tuple[str, int, m.Scenario]] = []
+        scenario_dir = self.directory / SCENARIO_DIR
+        for path in sorted(scenario_dir.glob("*.yaml")) if scenario_dir.is_dir() else []:
+            rel = f"{SCENARIO_DIR}/{path.name}"
+            try:
+                doc = read_yaml(path)
+            except InputError as exc:
+                problems.append(RuleBaseError(exc.message, exc.location))
+                continue
+            self.documents[rel] = doc
+            parsed = _validate(doc, m.ScenariosFile, problems)
+            if parsed is not None:
+                for i, sc in enumerate(parsed.scenarios):
+                    scenarios.append((rel, doc.locate(("scenarios", i)).line or 0, sc))
+        if problems:
+            raise RuleBaseError(f"{len(problems)} problem(s) in scenarios", Location(str(scenario_dir)), problems)
+        return scenarios
 
     @property
     def version(self) -> str:
@@ -164,23 +189,6 @@ def load_rulebase(rules_dir: Path | str | None = None) -> RuleBase:
         documents[name] = doc
         parsed[name] = _validate(doc, schema, problems)
 
-    scenarios: list[tuple[str, int, m.Scenario]] = []
-    scenario_dir = root / SCENARIO_DIR
-    if scenario_dir.is_dir():
-        for path in sorted(scenario_dir.glob("*.yaml")):
-            rel = f"{SCENARIO_DIR}/{path.name}"
-            try:
-                doc = read_yaml(path)
-            except InputError as exc:
-                problems.append(RuleBaseError(exc.message, exc.location))
-                continue
-            read_files.append(path)
-            documents[rel] = doc
-            sf = _validate(doc, m.ScenariosFile, problems)
-            if sf is not None:
-                for i, sc in enumerate(sf.scenarios):
-                    scenarios.append((rel, doc.locate(("scenarios", i)).line or 0, sc))
-
     # Extension files (e.g. prices.yaml) register a loader here; see advisor.knowledge.extensions.
     from advisor.knowledge.extensions import EXTENSION_FILES
 
@@ -219,7 +227,6 @@ def load_rulebase(rules_dir: Path | str | None = None) -> RuleBase:
         readiness=list(get("readiness.yaml").readiness) if get("readiness.yaml") else [],
         use_cases=get("use_cases.yaml"),
         models=by_id(get("models.yaml").models) if get("models.yaml") else {},
-        scenarios=scenarios,
         hash=_content_hash(read_files, root),
         documents=documents,
         extras=extras,

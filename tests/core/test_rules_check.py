@@ -171,3 +171,12 @@ def test_failing_scenario_names_its_file_and_line(run_cli, rules_copy):
 def test_missing_rule_directory_is_a_usage_error(run_cli, tmp_path):
     result = run_cli("rules", "check", "--rules", tmp_path / "nope")
     assert result.code == 2 and "not found" in result.err
+
+
+def test_broken_scenario_file_fails_the_check_but_not_recommendations(run_cli, rules_copy, tmp_path):
+    (rules_copy / "scenarios" / "broken.yaml").write_text("scenarios:\n  - name: x\n    given: {}\n    expect: {pth: rag}\n")
+    result = run_cli("rules", "check", "--rules", rules_copy)
+    assert result.code == 1 and "broken.yaml:4:" in result.out
+    answers = tmp_path / "a.yaml"
+    answers.write_text("gap_is_factual_recall: true\n")
+    assert run_cli("recommend", "--answers", answers, "--rules", rules_copy).code == 0

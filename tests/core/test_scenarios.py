@@ -7,7 +7,7 @@ from advisor.verify import run_scenario
 
 from ..conftest import RULES
 
-SCENARIOS = load_rulebase(RULES).scenarios
+SCENARIOS = load_rulebase(RULES).load_scenarios()
 
 
 @pytest.mark.parametrize("file,line,scenario", SCENARIOS, ids=[f"{s.name}" for _, _, s in SCENARIOS])
