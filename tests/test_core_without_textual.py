@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -77,3 +78,11 @@ def test_interview_reports_a_bad_answers_file_without_a_traceback(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "bad.yaml:2" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_interview_without_a_terminal_says_what_to_run_instead(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "advisor"], cwd=tmp_path, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 2
+    assert "needs a terminal" in proc.stderr and "advisor recommend --answers" in proc.stderr
+    assert proc.stdout == "" and "Traceback" not in proc.stderr

@@ -78,6 +78,13 @@ def run(args) -> int:
     import sys
 
     prepared = prepare(args.answers, args.rules)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal the interface would wait for keys that never come; say what works instead.
+        from advisor.errors import UsageError
+
+        target = args.answers or "FILE"
+        raise UsageError("the interview needs a terminal (standard input and output are not one); for a "
+                         f"headless recommendation run: advisor recommend --answers {target}")
     from tui.app import AdvisorApp  # Textual is imported here and only here
 
     app = AdvisorApp(prepared, rules_dir=args.rules)
