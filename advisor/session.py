@@ -147,7 +147,7 @@ class InterviewSession:
             if not pending:
                 break
             kept[pending[0]] = wanted[pending[0]]
-        # Answers the interview never asks (metadata-like, e.g. optional extras) survive as given.
+        # Keep the order in which they were given, so `back` still undoes the latest.
         order = [k for k, _ in items if k in kept]
         return replace(self, answered=tuple((k, kept[k]) for k in order))
 

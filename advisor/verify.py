@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from advisor.errors import EXIT_CHECK_FAILED, EXIT_OK, InputError, Location, RuleBaseError
+from advisor.errors import EXIT_CHECK_FAILED, EXIT_OK, Location, RuleBaseError
 
 __all__ = ["Finding", "CheckReport", "check_rulebase", "render_findings", "domain_values", "run_scenario"]
 
@@ -96,8 +96,6 @@ def check_rulebase(rules_dir: str | Path | None = None, stale_days: int | None =
             code = "E101" if text.split(":")[0].split(".")[-1] in ("because", "sources") else "E100"
             report.add(code, "error", text, problem.location)
         return report
-    except InputError:
-        raise
 
     _check_references(rb, report)
     _check_decision(rb, report)

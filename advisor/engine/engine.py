@@ -337,42 +337,35 @@ class Engine:
         )
 
     def _alternatives(self, states: list[_RuleState], path: str | None, values: Mapping[str, Any]) -> list[r.RuledOut]:
-        rb = self.rulebase
         by_path: dict[str, list[_RuleState]] = {}
         for state in states:
             by_path.setdefault(state.rule.then, []).append(state)
         winner = self._winner(states)
+
+        def progress(state: _RuleState) -> int:
+            # How far a rule got before its first failing condition: the closest rule explains the path.
+            idx = state.first(False)
+            return len(state.results) if idx is None else idx
+
         out = []
-        for pid, outcome in rb.outcomes.items():
+        for pid, outcome in self.rulebase.outcomes.items():
             if pid == path or pid not in by_path:
                 continue
-            # The rule for this path that came closest to firing: the latest first-failing condition.
-            def progress(state: _RuleState) -> int:
-                idx = state.first(False)
-                return len(state.results) if idx is None else idx
             best = max(by_path[pid], key=progress)
             failed = best.first(False)
-            values_view = None
+            condition = None
             if failed is not None:
                 cond = best.rule.when[failed]
-                values_view = cond
+                condition = r.ConditionResult(condition=cond.text, values={n: values.get(n) for n in sorted(cond.names)},
+                                              result="false")
                 status = "ruled_out"
+                explanation = (f"Ruled out because `{cond.text}` is false for your answers "
+                               f"({_fmt_values(condition.values)}).")
             elif best.overall is True:
                 status = "outranked"
-            else:
-                status = "still_possible"
-            condition = None
-            if values_view is not None:
-                condition = r.ConditionResult(
-                    condition=values_view.text,
-                    values={n: values.get(n) for n in sorted(values_view.names)},
-                    result="false",
-                )
-            if status == "ruled_out":
-                explanation = f"Ruled out because `{condition.condition}` is false for your answers ({_fmt_values(condition.values)})."
-            elif status == "outranked":
                 explanation = f"Its conditions hold, but rule {winner.rule.id if winner else '?'} has higher priority."
             else:
+                status = "still_possible"
                 unknown = best.first(UNKNOWN)
                 pending = best.rule.when[unknown].text if unknown is not None else "?"
                 explanation = f"Still possible: depends on `{pending}`, which is not answered yet."
