@@ -26,6 +26,7 @@ W203   warning  an unreachable hyperparameter rule
 I300   info     a source no rule cites
 I301   info     overlaps that the priority hit policy resolves (count)
 I302   info     rule coverage by the scenarios
+I303   info     how many gaps there are in all when more than the first 20 are listed
 ====== ======== ==================================================================================
 """
 
@@ -39,6 +40,9 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import EXIT_CHECK_FAILED, EXIT_OK, Location, RuleBaseError
+
+# One gap usually shows up in many answer sets; list this many witnesses, then give the count.
+GAP_FINDINGS_LIMIT = 20
 
 __all__ = ["Finding", "CheckReport", "check_rulebase", "render_findings", "domain_values", "run_scenario"]
 
@@ -288,6 +292,7 @@ def _check_decision(rb, report: CheckReport) -> None:
     overlaps = 0
     combos = 0
     reported: set[tuple[str, ...]] = set()
+    gaps = 0
     for combo in itertools.product(*domains):
         combos += 1
         values = dict(zip(names, combo))
@@ -295,9 +300,8 @@ def _check_decision(rb, report: CheckReport) -> None:
         for rule in firing:
             fires[rule.id] += 1
         if not firing:
-            key = ("gap",)
-            if key not in reported or len(reported) < 20:
-                reported.add(key + tuple(map(str, combo)))
+            gaps += 1
+            if gaps <= GAP_FINDINGS_LIMIT:
                 report.add("E120", "error", "gap: no decision rule fires for this answer set",
                            rb.locate("decision.yaml", ("rules",)), witness=values)
             continue
@@ -331,6 +335,9 @@ def _check_decision(rb, report: CheckReport) -> None:
             reported.add(("interview",))
             report.add("E126", "error", f"the interview reaches {path!r} but the table decides {best[0].then!r}",
                        rb.locate("decision.yaml", ("rules",)), witness=values)
+    if gaps > GAP_FINDINGS_LIMIT:
+        report.add("I303", "info", f"{gaps} answer sets in all have no decision rule; the first "
+                   f"{GAP_FINDINGS_LIMIT} are listed as E120", rb.locate("decision.yaml", ("rules",)))
     for i, rule in enumerate(rules):
         if wins[rule.id] == 0:
             why = "it fires but is always outranked by a higher-priority rule" if fires[rule.id] else \

@@ -1,25 +1,30 @@
 """The Textual app: it holds the current :class:`advisor.session.InterviewSession` and swaps it.
 
-Every answer produces a new session, which is saved at once in the answers-file format, so quitting,
-ctrl+c or a crash loses nothing; ``advisor interview --answers FILE`` resumes.
+Screens read the session and post messages (:mod:`tui.messages`); the app alone changes the session,
+saves it and decides which screen shows next. Every answer produces a new session, which is saved at
+once in the answers-file format, so quitting, ctrl+c or a crash loses nothing;
+``advisor interview --answers FILE`` resumes.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
 
-from advisor.cli.interview import Prepared, reproduce_command
-from tui.screens import InterviewScreen, ResultScreen
+from advisor.interview import Prepared, reproduce_command
+from advisor.reports import write_report
+from advisor.session import InterviewSession
+from tui.messages import (AnswerChanged, AnswerGiven, ExportRequested, GoBack, QuestionShown, ResultRequested,
+                          ResultShown, ShowCurrent)
+from tui.screens import ExportScreen, InterviewScreen, ResultScreen, ReviewScreen
 
 
 def display_path(path: Path) -> str:
     """``path`` relative to the working directory when it lies below it (shorter on a small screen)."""
-    import os
-
     try:
         rel = os.path.relpath(path)
     except ValueError:
@@ -27,7 +32,7 @@ def display_path(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
-class AdvisorApp(App):
+class AdvisorApp(App[None]):
     """The interview: questions until the engine has none left, then the result."""
 
     CSS_PATH = "advisor.tcss"
@@ -43,10 +48,10 @@ class AdvisorApp(App):
     def __init__(self, prepared: Prepared, rules_dir: str | None = None, *, cursor_blink: bool = True,
                  exit_after_first_question: bool = False) -> None:
         super().__init__()
-        self.session = prepared.session
+        self.session: InterviewSession = prepared.session
         self.prepared = prepared
         self.save_path: Path = prepared.save_path
-        self.rules_dir = rules_dir
+        self.rules_dir = rules_dir if rules_dir is not None else prepared.rules
         self.cursor_blink = cursor_blink
         self.exit_after_first_question = exit_after_first_question
         self.saved_once = False
@@ -55,6 +60,20 @@ class AdvisorApp(App):
         self.shown: list[str] = []  # question ids in the order shown (tests and benchmark read it)
         rb = self.session.engine.rulebase
         self.path_titles = {pid: outcome.title for pid, outcome in rb.outcomes.items()}
+
+    # --- what the screens read ------------------------------------------------------------------
+
+    @property
+    def save_note(self) -> str:
+        """Where the answers go (or why they could not be saved), shown under every question."""
+        if self.save_error:
+            return self.save_error
+        return f"Saved as you go: {display_path(self.save_path)}"
+
+    @property
+    def reproduce(self) -> str:
+        """The headless command that shows this recommendation again."""
+        return reproduce_command(Path(display_path(self.save_path)), self.rules_dir)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -70,14 +89,6 @@ class AdvisorApp(App):
                         f"them, quit and run: advisor interview --answers {self.prepared.earlier_default}",
                         timeout=10)
 
-    def question_shown(self, qid: str) -> None:
-        self.shown.append(qid)
-        if self.exit_after_first_question:
-            self.call_after_refresh(self.exit)
-
-    def result_shown(self, rec) -> None:
-        self.shown.append(f"result:{rec.path}")
-
     def _handle_exception(self, error: Exception) -> None:
         # Answers are saved after every answer, so a crash loses nothing. Keep the error for the CLI,
         # which prints one line and the resume command; the traceback goes to a log file, not the screen.
@@ -88,15 +99,65 @@ class AdvisorApp(App):
             self._exception_event.set()
         self._close_messages_no_wait()
 
-    # --- changing the session -----------------------------------------------------------------------
+    # --- messages from the screens --------------------------------------------------------------
 
-    def apply(self, session, *, stay: bool = False) -> None:
-        """Make ``session`` current, save it, and show the next question or the result."""
+    def on_answer_given(self, message: AnswerGiven) -> None:
+        self.apply(self.session.answer(message.question_id, message.value))
+
+    def on_answer_changed(self, message: AnswerChanged) -> None:
+        # The review screen stays on top; the screens below are brought up to date when it closes.
+        self.apply(self.session.answer(message.question_id, message.value), stay=True)
+        if message.cleared:
+            self.notify(f"Cleared {message.cleared} dependent answer(s).")
+        if isinstance(self.screen, ReviewScreen):
+            self.screen.refresh_list()
+
+    def on_go_back(self, message: GoBack) -> None:
+        if not self.session.answered:
+            self.notify("This is the first question.")
+            return
+        self.apply(self.session.back())
+
+    def on_show_current(self, message: ShowCurrent) -> None:
+        self._show_current()
+
+    def on_result_requested(self, message: ResultRequested) -> None:
+        if self.session.decided_path() is not None and not isinstance(self.screen, ResultScreen):
+            self.push_screen(ResultScreen())
+
+    def on_export_requested(self, message: ExportRequested) -> None:
+        screen = self.screen
+        try:
+            path = write_report(self.session.recommendation(), message.fmt, self.session.engine.rulebase,
+                                message.path)
+        except Exception as exc:  # an OS error or a renderer failure is shown in the dialog, never a crash
+            if isinstance(screen, ExportScreen):
+                screen.show_error(f"could not write: {exc}")
+            return
+        self.notify(f"Wrote {message.fmt} report to {path}")
+        if isinstance(screen, ExportScreen):
+            screen.dismiss(path)
+
+    def on_question_shown(self, message: QuestionShown) -> None:
+        self.shown.append(message.question_id)
+        if self.exit_after_first_question:
+            self.call_after_refresh(self.exit)
+
+    def on_result_shown(self, message: ResultShown) -> None:
+        self.shown.append(f"result:{message.path}")
+
+    # --- changing the session -------------------------------------------------------------------
+
+    def apply(self, session: InterviewSession, *, stay: bool = False) -> None:
+        """Make ``session`` current, save it, and (unless ``stay``) show the next question or the result."""
         self.session = session
         self._save()
-        if stay:  # the review screen stays on top; the screens below are refreshed when it closes
-            return
-        self._show_current()
+        if not stay:
+            self._show_current()
+
+    def answer(self, question_id: str, value: Any) -> None:
+        """Answer programmatically (scripts); the same path as a key press."""
+        self.apply(self.session.answer(question_id, value))
 
     def _save(self) -> None:
         try:
@@ -124,45 +185,5 @@ class AdvisorApp(App):
             else:
                 self.call_later(interview.refresh_question)
 
-    def go_back(self) -> None:
-        """Undo the last answer and ask that question again."""
-        if not self.session.answered:
-            self.notify("This is the first question.")
-            return
-        self.apply(self.session.back())
-
-    def close_review(self) -> None:
-        self.pop_screen()
-        self._show_current()
-
-    def save_note(self) -> str:
-        if self.save_error:
-            return self.save_error
-        return f"Saved as you go: {display_path(self.save_path)}"
-
-    # --- result -------------------------------------------------------------------------------
-
-    def reproduce_command(self) -> str:
-        return reproduce_command(Path(display_path(self.save_path)), self.rules_dir)
-
-    def available_formats(self) -> list[str]:
-        """The report formats the export dialog offers (the same as `advisor recommend --format`)."""
-        from advisor.cli.recommend import FORMATS
-
-        return list(FORMATS)
-
-    def export(self, fmt: str, path: Path) -> Path:
-        """Write the report in ``fmt`` to ``path`` (parents created)."""
-        from advisor.cli.recommend import render
-
-        text = render(self.session.recommendation(), fmt, self.session.engine.rulebase)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return path
-
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
-
-    def answer(self, question_id: str, value: Any) -> None:
-        """Answer programmatically (used by tests and scripts); same path as a key press."""
-        self.apply(self.session.answer(question_id, value))

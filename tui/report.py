@@ -7,12 +7,7 @@ from typing import Iterator
 from rich.text import Text
 
 from advisor.engine.recommendation import Recommendation
-
-
-def _show(value) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return "(not answered)" if value is None else str(value)
+from advisor.reports.values import show
 
 
 def _one_line(text: str) -> str:
@@ -50,7 +45,7 @@ def result_sections(rec: Recommendation, command: str) -> Iterator[tuple[str, st
     if rec.assumptions:
         text = Text()
         for a in rec.assumptions:
-            text.append(f"• {a.question}: assumed {_show(a.assumed)}. {_one_line(a.because)}\n")
+            text.append(f"• {a.question}: assumed {show(a.assumed)}. {_one_line(a.because)}\n")
         yield "assumptions", "Assumptions (you answered 'not sure')", text.rstrip() or text
 
     if rec.warnings:
@@ -69,7 +64,7 @@ def result_sections(rec: Recommendation, command: str) -> Iterator[tuple[str, st
         reasons.append(f"• {_one_line(fired.because)}")
         reasons.append(f"  [rule {fired.rule}]\n", style="dim")
         for c in fired.conditions:
-            values = ", ".join(f"{k} = {_show(v)}" for k, v in c.values.items())
+            values = ", ".join(f"{k} = {show(v)}" for k, v in c.values.items())
             reasons.append(f"    {c.condition} → {c.result} ({values})\n")
         if fired.sources:
             reasons.append(f"    Sources: {_sources(fired.sources)}\n", style="italic")
@@ -94,7 +89,7 @@ def result_sections(rec: Recommendation, command: str) -> Iterator[tuple[str, st
     if rec.hyperparameter_details:
         text = Text()
         name = rec.model.name if rec.model else "the model"
-        text.append(f"For {name}, {_show(rec.answers.get('training_examples'))} training examples:\n")
+        text.append(f"For {name}, {show(rec.answers.get('training_examples'))} training examples:\n")
         for hp in rec.hyperparameter_details:
             text.append(f"{hp.name}: ", style="bold")
             text.append(f"{hp.value}  (explore {hp.range[0]}–{hp.range[1]})")

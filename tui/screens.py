@@ -1,7 +1,7 @@
 """The screens of the interview: question, why, review, change, confirm, result, export.
 
-Screens read ``self.app.session`` (an immutable :class:`advisor.session.InterviewSession`) and ask the
-app to replace it (:meth:`tui.app.AdvisorApp.apply`); none of them decides anything on its own.
+Screens read ``self.app.session`` (an immutable :class:`advisor.session.InterviewSession`) and post
+messages (:mod:`tui.messages`); the app changes the session and decides what shows next.
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from advisor.reports import format_names, get_format
+from advisor.reports.values import show
+from advisor.session import QuestionView
+from tui.messages import (AnswerChanged, AnswerGiven, ExportRequested, GoBack, QuestionShown, ResultRequested,
+                          ResultShown, ShowCurrent)
 from tui.report import result_sections
-from tui.widgets import AnswerForm, show_value, why_text
+from tui.widgets import AnswerForm, why_text
 
 if TYPE_CHECKING:
     from tui.app import AdvisorApp
-
-
-EXTENSIONS = {"text": "txt", "json": "json", "markdown": "md", "html": "html", "adr": "adr.md"}
 
 
 class InterviewScreen(Screen):
@@ -88,7 +90,7 @@ class InterviewScreen(Screen):
         self.query_one("#question-help", Static).update(Text(view.help))
         form = self._form()
         if form is not None and form.kind == AnswerForm.kind_of(view):
-            form.show(view)
+            form.show_question(view)
         else:
             area = self.query_one("#answer-area", Vertical)
             # Await the removal so no key press can reach the previous question's form.
@@ -98,16 +100,16 @@ class InterviewScreen(Screen):
         self.call_after_refresh(form.focus_answer)
         self.query_one("#side-why", Static).update(self._why_panel(view))
         self.query_one("#side-paths", Static).update(self._paths_panel())
-        self.query_one("#save-note", Static).update(Text(self.app.save_note(), style="dim"))
+        self.query_one("#save-note", Static).update(Text(self.app.save_note, style="dim"))
         # Re-check the footer's keys only when what they depend on changed: a footer refresh rebuilds
         # every key widget, which costs more than the rest of showing a question.
         key_state = (view.allows_unsure, bool(session.answered), settled is not None)
         if key_state != getattr(self, "_key_state", None):
             self._key_state = key_state
             self.refresh_bindings()
-        self.app.question_shown(qid)
+        self.app.post_message(QuestionShown(qid))
 
-    def _why_panel(self, view) -> Text:
+    def _why_panel(self, view: QuestionView) -> Text:
         text = Text("Why this question\n", style="bold underline")
         text.append_text(why_text(view))
         return text
@@ -141,10 +143,11 @@ class InterviewScreen(Screen):
     # --- actions --------------------------------------------------------------------------
 
     def on_answer_form_answered(self, event: AnswerForm.Answered) -> None:
-        self.app.apply(self.app.session.answer(event.question_id, event.value))
+        event.stop()
+        self.app.post_message(AnswerGiven(event.question_id, event.value))
 
     def action_back(self) -> None:
-        self.app.go_back()
+        self.app.post_message(GoBack())
 
     def action_unsure(self) -> None:
         form = self._form()
@@ -153,8 +156,7 @@ class InterviewScreen(Screen):
 
     def action_result(self) -> None:
         """Show the recommendation before the plan questions are answered (they can follow later)."""
-        if self.app.session.decided_path() is not None:
-            self.app.push_screen(ResultScreen())
+        self.app.post_message(ResultRequested())
 
     def action_why(self) -> None:
         qid = self.question_id
@@ -174,7 +176,7 @@ class WhyScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,f1,q", "close", "Close")]
 
-    def __init__(self, view) -> None:
+    def __init__(self, view: QuestionView) -> None:
         super().__init__()
         self.view = view
 
@@ -226,7 +228,7 @@ class ReviewScreen(Screen):
             view = session.view(qid)
             label = Text()
             label.append(view.text + "\n")
-            label.append(f"  → {show_value(value, view)}", style="bold")
+            label.append(f"  → {show(value, dict(view.choices))}", style="bold")
             olist.add_option(Option(label, id=qid))
         if not olist.option_count:
             olist.add_option(Option("No answers yet.", id="", disabled=True))
@@ -245,8 +247,7 @@ class ReviewScreen(Screen):
         session = self.app.session
         dropped = session.dropped_by(qid, value)
         if not dropped:
-            self.app.apply(session.answer(qid, value), stay=True)
-            self.refresh_list()
+            self.app.post_message(AnswerChanged(qid, value))
             return
         names = [session.view(d).text for d in dropped]
         message = (f"Changing this answer clears {len(dropped)} answer(s) that depended on it; "
@@ -254,14 +255,12 @@ class ReviewScreen(Screen):
 
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self.app.apply(self.app.session.answer(qid, value), stay=True)
-                self.app.notify(f"Cleared {len(dropped)} dependent answer(s).")
-                self.refresh_list()
+                self.app.post_message(AnswerChanged(qid, value, cleared=len(dropped)))
 
         self.app.push_screen(ConfirmScreen(message), confirmed)
 
     def action_close(self) -> None:
-        self.app.close_review()
+        self.app.post_message(ShowCurrent())
 
 
 class ChangeAnswerScreen(ModalScreen[tuple[str, Any] | None]):
@@ -272,7 +271,7 @@ class ChangeAnswerScreen(ModalScreen[tuple[str, Any] | None]):
 
     app: "AdvisorApp"
 
-    def __init__(self, view) -> None:
+    def __init__(self, view: QuestionView) -> None:
         super().__init__()
         self.view = view
 
@@ -292,6 +291,7 @@ class ChangeAnswerScreen(ModalScreen[tuple[str, Any] | None]):
         return True
 
     def on_answer_form_answered(self, event: AnswerForm.Answered) -> None:
+        event.stop()  # the change is confirmed on the review screen before the app hears of it
         self.dismiss((event.question_id, event.value))
 
     def action_unsure(self) -> None:
@@ -351,8 +351,7 @@ class ResultScreen(Screen):
 
     def action_continue(self) -> None:
         """Back to the open plan questions (shown when the result was opened early)."""
-        if not self.app.session.finished and len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+        self.app.post_message(ShowCurrent())
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -366,7 +365,7 @@ class ResultScreen(Screen):
         rec = self.app.session.recommendation()
         body = self.query_one("#result", VerticalScroll)
         await body.remove_children()
-        command = self.app.reproduce_command()
+        command = self.app.reproduce
         widgets = []
         for key, title, content in result_sections(rec, command):
             if title:
@@ -374,7 +373,7 @@ class ResultScreen(Screen):
             widgets.append(Static(content, classes="section", id=f"section-{key}"))
         await body.mount_all(widgets)
         body.focus()
-        self.app.result_shown(rec)
+        self.app.post_message(ResultShown(rec.path))
 
     def action_export(self) -> None:
         self.app.push_screen(ExportScreen())
@@ -383,7 +382,7 @@ class ResultScreen(Screen):
         self.app.push_screen(ReviewScreen())
 
     def action_back(self) -> None:
-        self.app.go_back()
+        self.app.post_message(GoBack())
 
 
 class ExportScreen(ModalScreen[Path | None]):
@@ -394,7 +393,7 @@ class ExportScreen(ModalScreen[Path | None]):
     app: "AdvisorApp"
 
     def compose(self) -> ComposeResult:
-        self.formats = self.app.available_formats()
+        self.formats = list(format_names())
         with Vertical(id="export-dialog", classes="dialog"):
             yield Static(Text("Export the recommendation", style="bold"))
             yield Static("Format (↑/↓):", classes="hint")
@@ -417,7 +416,7 @@ class ExportScreen(ModalScreen[Path | None]):
         stem = self.app.save_path.stem.replace("-answers", "-report").replace("answers", "report")
         if stem == self.app.save_path.stem:
             stem += "-report"
-        return str(self.app.save_path.with_name(f"{stem}.{EXTENSIONS.get(fmt, fmt)}"))
+        return str(self.app.save_path.with_name(get_format(fmt).file_name(stem)))
 
     @property
     def fmt(self) -> str:
@@ -427,7 +426,7 @@ class ExportScreen(ModalScreen[Path | None]):
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         field = self.query_one("#export-path", Input)
         # Follow the format in the suggested name unless the user typed their own path.
-        if any(field.value == self._default_path(f) for f in self.formats):
+        if event.option_id and any(field.value == self._default_path(f) for f in self.formats):
             field.value = self._default_path(event.option_id)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -445,15 +444,14 @@ class ExportScreen(ModalScreen[Path | None]):
     def _write(self) -> None:
         raw = self.query_one("#export-path", Input).value.strip()
         if not raw:
-            self.query_one("#export-error", Static).update("type a file name")
+            self.show_error("type a file name")
             return
-        try:
-            path = self.app.export(self.fmt, Path(raw).expanduser())
-        except Exception as exc:  # an OS error or a renderer failure is shown here, never as a crash
-            self.query_one("#export-error", Static).update(Text(f"could not write: {exc}"))
-            return
-        self.app.notify(f"Wrote {self.fmt} report to {path}")
-        self.dismiss(path)
+        self.show_error("")
+        self.app.post_message(ExportRequested(self.fmt, Path(raw).expanduser()))
+
+    def show_error(self, message: str) -> None:
+        """Why the report could not be written; the dialog stays open."""
+        self.query_one("#export-error", Static).update(Text(message))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -12,26 +12,15 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from advisor.reports.values import show
 from advisor.session import UNSURE, QuestionView
 
-UNSURE_LABEL = "Not sure"
+UNSURE_LABEL = "Not sure"  # the button and list entry; values show as "not sure" (advisor.reports.values)
 
 
-def show_value(value: Any, view: QuestionView | None = None) -> str:
-    """An answer as a person would say it."""
-    if value is None:
-        return "(not answered)"
-    if value == UNSURE:
-        return "not sure"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if view is not None and view.choices:
-        for choice, label in view.choices:
-            if choice == value:
-                return label
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _prefill(view: QuestionView) -> str:
+    """The current answer as editable text ("2,400" is read back as 2400)."""
+    return "" if view.current in (None, UNSURE) else show(view.current)
 
 
 class SessionValidator(Validator):
@@ -84,7 +73,7 @@ class AnswerForm(Vertical):
     def kind(self) -> tuple[bool, bool]:
         return self.kind_of(self.view)
 
-    def show(self, view: QuestionView) -> None:
+    def show_question(self, view: QuestionView) -> None:
         """Show another question of the same kind in place: cheaper than a new form, and focus stays put."""
         assert self.kind_of(view) == self.kind
         self.view = view
@@ -97,7 +86,7 @@ class AnswerForm(Vertical):
         field = self.query_one(Input)
         field.placeholder = self._placeholder()
         field.validators = [SessionValidator(lambda raw, qid=view.id: self._validate(qid, raw))]
-        field.value = "" if view.current in (None, UNSURE) else show_value(view.current)
+        field.value = _prefill(view)
         self._show_error("")
 
     def compose(self) -> ComposeResult:
@@ -108,8 +97,7 @@ class AnswerForm(Vertical):
             yield olist
             yield Static(self._list_hint(), classes="hint")
             return
-        current = "" if view.current in (None, UNSURE) else show_value(view.current)
-        field = Input(value=current, placeholder=self._placeholder(), id="answer-input",
+        field = Input(value=_prefill(view), placeholder=self._placeholder(), id="answer-input",
                       validators=[SessionValidator(lambda raw: self._validate(view.id, raw))],
                       validate_on=["changed", "submitted"])
         field.cursor_blink = self._blink
@@ -215,9 +203,13 @@ class AnswerForm(Vertical):
                 self._show_error("type an answer, then press Enter")
 
 
+def _limit(value: float) -> str:
+    return show(int(value) if float(value).is_integer() else value)
+
+
 def _range(view: QuestionView) -> str:
-    lo = show_value(view.minimum) if view.minimum is not None else None
-    hi = show_value(view.maximum) if view.maximum is not None else None
+    lo = _limit(view.minimum) if view.minimum is not None else None
+    hi = _limit(view.maximum) if view.maximum is not None else None
     if lo is not None and hi is not None:
         return f"{lo} to {hi}"
     return f"at least {lo}" if lo is not None else f"at most {hi}"

@@ -6,7 +6,7 @@ import platform
 import time
 from typing import Any
 
-from advisor.providers import ChatRequest, Completion, ProviderError, parse_retry_after
+from advisor.providers.base import ChatRequest, Completion, ProviderError, parse_retry_after
 
 # Error codes Bedrock documents for Converse that are worth another attempt later.
 _RETRYABLE_CODES = {"ThrottlingException", "ServiceUnavailableException", "InternalServerException",

@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from advisor.providers import ChatRequest, Completion, ProviderError, parse_retry_after
+from advisor.providers.base import ChatRequest, Completion, ProviderError, parse_retry_after
 
 
 class OpenAIChat:

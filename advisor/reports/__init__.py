@@ -1,5 +1,9 @@
-"""Reports for architects: Markdown, self-contained HTML and an ADR (MADR), all rendered from the one
-:class:`~advisor.engine.recommendation.Recommendation` through Jinja2 templates.
+"""Every way a Recommendation leaves the program: terminal text, JSON, Markdown, HTML and an ADR (MADR).
+
+* :mod:`advisor.reports.formats`: the one registry of formats (name, file extension, renderer).
+* :mod:`advisor.reports.values`: the one value formatter every renderer and TUI screen uses.
+* :mod:`advisor.reports.text`: the plain text renderer; :mod:`advisor.reports.render`: the Jinja2
+  documents (Markdown, HTML, ADR), all from the one Recommendation.
 
 The JSON format is ``Recommendation.contract_json()``; its JSON Schema ships beside this module as
 ``recommendation.schema.json`` (see :func:`schema_path`).
@@ -7,18 +11,15 @@ The JSON format is ``Recommendation.contract_json()``; its JSON Schema ships bes
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
-__all__ = ["REPORT_FORMATS", "render_report", "schema_path", "load_schema"]
+from advisor.reports.formats import (FORMATS, ReportFormat, format_names, get_format, register, render_report,
+                                     write_report)
 
-REPORT_FORMATS = ("markdown", "html", "adr")
-
-
-def render_report(rec, fmt: str, rulebase) -> str:
-    """The recommendation as a ``markdown``, ``html`` or ``adr`` document (text ending in a newline)."""
-    from advisor.reports.render import render
-
-    return render(rec, fmt, rulebase)
+__all__ = ["FORMATS", "ReportFormat", "format_names", "get_format", "register", "render_report", "write_report",
+           "schema_path", "load_schema"]
 
 
 def schema_path() -> Path:
@@ -26,8 +27,7 @@ def schema_path() -> Path:
     return Path(__file__).with_name("recommendation.schema.json")
 
 
-def load_schema() -> dict:
+def load_schema() -> dict[str, Any]:
     """The JSON Schema of ``recommend --format json`` as a dict."""
-    import json
-
-    return json.loads(schema_path().read_text(encoding="utf-8"))
+    result: dict[str, Any] = json.loads(schema_path().read_text(encoding="utf-8"))
+    return result

@@ -11,10 +11,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["render", "build_context"]
+from advisor.engine.engine import today_from_env
+from advisor.errors import UsageError
+from advisor.reports.values import money, number, show
+
+__all__ = ["TEMPLATE_FORMATS", "render", "build_context"]
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _TEMPLATE_OF = {"markdown": "report.md.j2", "adr": "adr.md.j2", "html": "report.html.j2"}
+TEMPLATE_FORMATS = tuple(_TEMPLATE_OF)
 # Characters that change meaning in (GitHub-flavoured) Markdown, escaped in user-written text.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 # In the rule base's own text only what would break a table cell or start raw HTML is escaped.
@@ -33,34 +38,6 @@ def md_text(value: Any) -> str:
     # Even parts are outside code spans; inside them only the table pipe needs escaping.
     return "`".join(_MD_TABLE.sub(r"\\\1", p) if i % 2 == 0 else p.replace("|", "\\|")
                     for i, p in enumerate(parts))
-
-
-def show(value: Any) -> str:
-    """An answer as a person reads it."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if value is None:
-        return "(not answered)"
-    if value == "unsure":
-        return "not sure"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}" if value >= 1 or value == 0 else f"{value:g}"
-    return str(value)
-
-
-def money(value: Any, precise: bool = False) -> str:
-    """US dollars: cents for totals, up to six decimals for per-request figures."""
-    if value is None:
-        return "n/a"
-    if precise and 0 < abs(value) < 1:
-        return f"${value:.6f}".rstrip("0").rstrip(".")
-    return f"${value:,.2f}"
-
-
-def number(value: Any) -> str:
-    return "n/a" if value is None else f"{value:,.0f}"
 
 
 @lru_cache(maxsize=2)
@@ -104,8 +81,6 @@ def _economics_sources(econ: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 def build_context(rec, rulebase) -> dict[str, Any]:
     """The data every template reads, computed once from the Recommendation."""
-    from advisor.engine.engine import today_from_env
-
     questions = rulebase.questions
     answers = []
     for qid, value in rec.answers.items():
@@ -160,8 +135,6 @@ def build_context(rec, rulebase) -> dict[str, Any]:
 def render(rec, fmt: str, rulebase) -> str:
     """Render ``rec`` as ``markdown``, ``adr`` or ``html``."""
     if fmt not in _TEMPLATE_OF:
-        from advisor.errors import UsageError
-
         raise UsageError(f"unknown report format {fmt!r} (choose from markdown, html, adr)")
     ctx = build_context(rec, rulebase)
     html = fmt == "html"
@@ -173,8 +146,6 @@ def render(rec, fmt: str, rulebase) -> str:
         try:
             import matplotlib  # noqa: F401  (checked here so a missing install is a message, not a traceback)
         except ImportError:
-            from advisor.errors import UsageError
-
             raise UsageError("the html report needs matplotlib (pip install 'matplotlib>=3.8,<4')") from None
 
         # The SVG comes from matplotlib, which escapes every text it draws; it is trusted markup.

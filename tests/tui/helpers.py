@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("textual")
 
-from advisor.cli.interview import prepare  # noqa: E402
+from advisor.interview import prepare  # noqa: E402
 from advisor.session import UNSURE  # noqa: E402
 
 SIZE = (80, 24)

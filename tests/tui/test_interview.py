@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from advisor.cli.interview import closing_message
+from advisor.interview import closing_message
 from tests.tui.helpers import PATHS, SIZE, answer_current, choose, drive, make_app, saved, screen_text
 
 
@@ -58,7 +58,7 @@ async def test_back_undoes_the_last_answer_and_asks_it_again():
 
 def complete_file(path: str, name: str = "done.yaml") -> str:
     """An answers file that completes the interview for ``path`` (plan answers included)."""
-    from advisor.cli.interview import prepare
+    from advisor.interview import prepare
     from tests.tui.helpers import plan_default
 
     session = prepare(None, None).session

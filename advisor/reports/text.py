@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
-from advisor.engine.recommendation import Recommendation
+from advisor.reports.values import show
+
+if TYPE_CHECKING:
+    from advisor.engine.recommendation import Recommendation
 
 WIDTH = 88
 
@@ -17,13 +21,8 @@ def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=hang)
 
 
-def _show(value) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return "(not answered)" if value is None else str(value)
-
-
 def render_text(rec: Recommendation) -> str:
+    """The recommendation as lines of at most 88 columns, ending in a newline."""
     out: list[str] = []
     add = out.append
     if rec.project_name:
@@ -44,7 +43,7 @@ def render_text(rec: Recommendation) -> str:
         add("")
         add("Assumptions (answered 'not sure'):")
         for a in rec.assumptions:
-            add(_wrap(f"- {a.question} assumed {_show(a.assumed)}: {a.because}"))
+            add(_wrap(f"- {a.question} assumed {show(a.assumed)}: {a.because}"))
     if rec.warnings:
         add("")
         add("Warnings:")
@@ -57,7 +56,7 @@ def render_text(rec: Recommendation) -> str:
             continue
         add(_wrap(f"- {fired.because}"))
         for c in fired.conditions:
-            values = ", ".join(f"{k} = {_show(v)}" for k, v in c.values.items())
+            values = ", ".join(f"{k} = {show(v)}" for k, v in c.values.items())
             add(f"    {c.condition:<40} {c.result:<7} ({values})")
         add(_wrap("Sources: " + "; ".join(f"{s.title} [{s.ref}, as of {s.as_of}]" for s in fired.sources), "    "))
     if rec.alternatives:
@@ -73,7 +72,7 @@ def render_text(rec: Recommendation) -> str:
     if rec.hyperparameter_details:
         add("")
         add(f"Hyperparameters for {rec.model.name if rec.model else 'the model'} "
-            f"({_show(rec.answers.get('training_examples'))} training examples):")
+            f"({show(rec.answers.get('training_examples'))} training examples):")
         for hp in rec.hyperparameter_details:
             add(f"  {hp.name:<24} {hp.value!s:<8} explore {hp.range[0]}–{hp.range[1]}   [rule {hp.rule}]")
             add(_wrap(hp.because, "      "))

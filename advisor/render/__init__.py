@@ -1,1 +1,0 @@
-"""Plain renderers of a Recommendation that need no extra dependencies (terminal text, JSON)."""

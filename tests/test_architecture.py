@@ -1,0 +1,58 @@
+"""The import contract in pyproject.toml holds: advisor.cli -> tui -> core -> advisor.knowledge, no circles.
+
+The contract is checked with import-linter (``lint-imports`` runs the same check by hand).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("importlinter")
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT = ("import sys; from importlinter.cli import lint_imports; "
+        "sys.exit(lint_imports(config_filename='pyproject.toml', no_cache=True, no_logo=True))")
+
+
+def lint(cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", LINT], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def contracts() -> dict[str, dict]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    return {c["id"]: c for c in config["contracts"]}
+
+
+def test_the_import_contract_is_kept():
+    result = lint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_every_module_of_advisor_has_its_place_in_the_contract():
+    # A new package (say advisor/launchers) must be placed in the layers, or the contract says nothing about it.
+    children = {f"advisor.{p.stem}" for p in (ROOT / "advisor").iterdir()
+                if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()}
+    layered = {m.strip() for layer in contracts()["one-way"]["layers"] for m in layer.split(":")}
+    core = set(contracts()["no-textual-in-core"]["source_modules"])
+    assert children - {"advisor.__main__", "advisor.cli"} == core
+    assert children <= layered
+
+
+def test_a_core_module_importing_the_tui_breaks_the_contract(tmp_path):
+    # Guards the first test: a planted wrong-way import in a copy of the code is found.
+    for name in ("advisor", "tui"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "_rules"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    values = tmp_path / "advisor" / "reports" / "values.py"
+    values.write_text(values.read_text(encoding="utf-8") + "\nimport tui.widgets  # planted\n", encoding="utf-8")
+    result = lint(tmp_path)
+    assert result.returncode == 1
+    assert "advisor.reports.values -> tui.widgets" in result.stdout
+    assert "BROKEN" in result.stdout
