@@ -67,28 +67,46 @@ async def answer_current(pilot, value: Any) -> None:
     await pilot.pause()
 
 
+def auto_answer(view, answers: dict[str, Any]) -> Any:
+    """The answer ``drive`` gives: the one in ``answers``, else a valid default for the question."""
+    if view.id in answers:
+        return answers[view.id]
+    if view.type == "bool":
+        return True
+    if view.type == "choice":
+        return view.choices[0][0]
+    if view.allows_unsure:
+        return UNSURE  # extra plan questions (costs, volumes): "not sure" is always valid
+    return plan_default(view)
+
+
 async def drive(pilot, answers: dict[str, Any], stop_after: int | None = None) -> list[str]:
-    """Answer questions as the engine asks them until it has none left; returns the ids asked."""
+    """Answer questions by key presses as the engine asks them until it has none left; returns the ids asked."""
     app = pilot.app
     asked = []
     while (qid := app.session.current_question()) is not None:
         if stop_after is not None and len(asked) >= stop_after:
             break
-        view = app.session.view(qid)
-        if qid in answers:
-            value = answers[qid]
-        elif view.type == "bool":
-            value = True
-        elif view.type == "choice":
-            value = view.choices[0][0]
-        elif view.allows_unsure:
-            value = UNSURE  # extra plan questions (costs, volumes): "not sure" is always valid
-        else:
-            value = plan_default(view)
-        await answer_current(pilot, value)
+        await answer_current(pilot, auto_answer(app.session.view(qid), answers))
         asked.append(qid)
         assert len(asked) < 40, "the interview does not end"
     return asked
+
+
+def answers_file(answers: dict[str, Any], name: str = "advisor-answers.yaml") -> tuple[str, list[str]]:
+    """Complete the interview without the interface, answering as ``drive`` would; save it to ``name``.
+
+    Returns the file name and the question ids in the order the engine asked them. Tests that need a
+    finished interview start from this file (the app opens the result) instead of pressing every key.
+    """
+    session = prepare(None, None).session
+    asked = []
+    while (qid := session.current_question()) is not None:
+        session = session.answer(qid, auto_answer(session.view(qid), answers))
+        asked.append(qid)
+        assert len(asked) < 40, "the interview does not end"
+    session.save(name)
+    return name, asked
 
 
 def plan_default(view) -> Any:

@@ -1,4 +1,8 @@
-"""Complete interviews driven by key presses: every path, back, change, not sure, save and resume."""
+"""The interview driven like a person would: whole interviews by key presses, then each feature on its own.
+
+Key presses are slow to replay, so only two tests answer a whole interview by keys; the others start
+from an answers file (the app resumes it) and press only the keys of the feature they test.
+"""
 
 from __future__ import annotations
 
@@ -9,38 +13,82 @@ import pytest
 import yaml
 
 from advisor.interview import closing_message
-from tests.tui.helpers import PATHS, SIZE, answer_current, choose, drive, make_app, saved, screen_text
+from tests.tui.helpers import PATHS, SIZE, answer_current, answers_file, choose, drive, make_app, saved, screen_text
+
+BEDROCK = {**PATHS["bedrock_fine_tune"], "training_examples": 2400}
 
 
-@pytest.mark.parametrize("path", list(PATHS))
-async def test_keys_alone_reach_each_path(path):
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        asked = await drive(pilot, PATHS[path])
-        await pilot.pause()
-        rec = app.session.recommendation()
-        assert rec.path == path
-        assert app.shown[-1] == f"result:{path}"
-        headline = str(app.screen.query_one("#section-headline").render())
-        assert rec.title in headline
-        assert "advisor recommend --answers advisor-answers.yaml" in str(
-            app.screen.query_one("#section-next").render())
-    # Only what matters for this case was asked: no decision question past the deciding one.
-    assert asked[: len(PATHS[path])] == list(PATHS[path])
-    assert saved() == app.session.answers
-
-
-async def test_progress_and_first_question_on_screen():
+async def test_a_whole_interview_by_keys_then_every_export():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         text = screen_text(app)
-        assert "Question 1 of about" in text
-        assert "Is the remaining quality gap" in text
+        assert "Question 1 of about" in text and "Is the remaining quality gap" in text
         assert "Saved as you go: advisor-answers.yaml" in text
-        assert "^b Back" in text and "f1 Why?" in text
-        await answer_current(pilot, False)
+        assert "^b Back" in text and "f1 Why?" in text and "Why this question" in text
+        # The mouse answers too: the second row inside the list's border is "No".
+        await pilot.click("#answer-options", offset=(3, 2))
+        await pilot.pause()
+        assert saved() == {"gap_is_factual_recall": False}
         assert "Question 2 of about" in screen_text(app)
+        # A number is checked as it is typed, and a wrong one is not accepted.
+        await pilot.press("-", "3")
+        await pilot.pause()
+        assert "must be at least 0" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.current_question() == "few_shot_examples_tried"
+        await pilot.press("backspace", "backspace", "3", "0", "enter")
+        await pilot.pause()
+        assert saved()["few_shot_examples_tried"] == 30
+        asked = ["gap_is_factual_recall", "few_shot_examples_tried"] + await drive(pilot, BEDROCK)
+        await pilot.pause()
+        rec = app.session.recommendation()
+        assert rec.path == "bedrock_fine_tune" and app.shown[-1] == "result:bedrock_fine_tune"
+        assert rec.title in str(app.screen.query_one("#section-headline").render())
+        assert "advisor recommend --answers advisor-answers.yaml" in str(
+            app.screen.query_one("#section-next").render())
+        # Only what matters was asked: the decision questions in order, nothing past the deciding one first.
+        assert asked[: len(PATHS["bedrock_fine_tune"])] == list(PATHS["bedrock_fine_tune"])
+        assert saved() == app.session.answers
+        for fmt, name in (("text", "out/report.txt"), ("json", "out/report.json"), ("markdown", "out/report.md"),
+                          ("adr", "out/adr.md"), ("html", "out/report.html")):
+            await pilot.press("e")
+            await pilot.pause()
+            await choose(pilot, fmt, "#export-formats")
+            await pilot.press("ctrl+u", *name, "enter")
+            await pilot.pause()
+            assert app.screen.__class__.__name__ == "ResultScreen"  # the dialog closed after writing
+        # A path that cannot be written is reported in the dialog, which stays open.
+        Path("blocker").write_text("a file, not a folder")
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("tab", "ctrl+u", *"blocker/report.txt", "enter")
+        await pilot.pause()
+        assert "could not write" in screen_text(app)
+        assert app.screen.__class__.__name__ == "ExportScreen"
+    assert "Fine-tune Claude 3 Haiku on Amazon Bedrock" in Path("out/report.txt").read_text()
+    assert "(2,400 training examples)" in Path("out/report.txt").read_text()
+    data = json.loads(Path("out/report.json").read_text())
+    assert data["path"] == "bedrock_fine_tune" and set(data["hyperparameters"]) >= {"epochCount", "batchSize"}
+    assert Path("out/report.md").read_text().startswith("#")
+    assert "considered options" in Path("out/adr.md").read_text().lower()
+    assert "<html" in Path("out/report.html").read_text().lower()
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+async def test_each_path_opens_its_result_from_a_finished_answers_file(path):
+    name, asked = answers_file(PATHS[path])
+    # Only what matters for this case is asked: no decision question past the deciding one.
+    assert asked[: len(PATHS[path])] == list(PATHS[path])
+    app = make_app(name)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        rec = app.session.recommendation()
+        assert rec.path == path and app.shown[-1] == f"result:{path}"
+        assert rec.title in str(app.screen.query_one("#section-headline").render())
+        assert "advisor recommend --answers advisor-answers.yaml" in str(
+            app.screen.query_one("#section-next").render())
 
 
 async def test_back_undoes_the_last_answer_and_asks_it_again():
@@ -52,29 +100,11 @@ async def test_back_undoes_the_last_answer_and_asks_it_again():
         await pilot.pause()
         assert app.session.current_question() == "few_shot_examples_tried"
         assert "worked examples" in screen_text(app)
-        # the field is pre-filled with the answer being undone? No: back removes it, so it is empty.
         assert saved() == {"gap_is_factual_recall": False}
 
 
-def complete_file(path: str, name: str = "done.yaml") -> str:
-    """An answers file that completes the interview for ``path`` (plan answers included)."""
-    from advisor.interview import prepare
-    from tests.tui.helpers import plan_default
-
-    session = prepare(None, None).session
-    while (qid := session.current_question()) is not None:
-        view = session.view(qid)
-        default = {"bool": True, "choice": view.choices[0][0] if view.choices else None}.get(view.type)
-        if default is None and view.allows_unsure and view.type == "number":
-            default = "unsure"
-        session = session.answer(qid, PATHS[path].get(qid, default if default is not None
-                                                       else plan_default(view)))
-    session.save(name)
-    return name
-
-
 async def test_changing_an_earlier_answer_clears_only_its_dependents():
-    app = make_app(complete_file("bedrock_fine_tune", "advisor-answers.yaml"))
+    app = make_app(answers_file(BEDROCK)[0])
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.shown[-1] == "result:bedrock_fine_tune"
@@ -93,13 +123,14 @@ async def test_changing_an_earlier_answer_clears_only_its_dependents():
             assert dependent not in answers
         # plan answers rag still asks for survive
         assert answers["project_name"] == "Ticket triage" and "symptom" in answers
+        assert "→ yes" in screen_text(app)  # the review list shows the new answer
         await pilot.press("escape")
         await pilot.pause()
         assert app.shown[-1] == "result:rag"
 
 
 async def test_cancelled_change_keeps_every_answer():
-    app = make_app(complete_file("few_shot", "advisor-answers.yaml"))
+    app = make_app(answers_file(PATHS["few_shot"])[0])
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         before = dict(app.session.answers)
@@ -123,32 +154,17 @@ async def test_not_sure_is_saved_and_becomes_an_assumption():
         await pilot.press("ctrl+n")  # number question: the key
         await pilot.pause()
         assert saved("advisor-answers-2.yaml")["few_shot_examples_tried"] == "unsure"
-        await drive(pilot, {})
-        rec = app.session.recommendation()
-        assert rec.path == "few_shot"  # assumed 0 examples tried
-        assert "few_shot_examples_tried" in str(app.screen.query_one("#section-assumptions").render())
-
-
-async def test_number_is_validated_as_typed():
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await answer_current(pilot, False)
-        await pilot.press("-", "3")
+        assert app.session.decided_path() == "few_shot"  # assumed 0 examples tried
+        await pilot.press("f4")  # the result now; the plan questions can wait
         await pilot.pause()
-        assert "must be at least 0" in screen_text(app)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.session.current_question() == "few_shot_examples_tried"  # not accepted
-        await pilot.press("backspace", "backspace", "2", "5", "enter")
-        await pilot.pause()
-        assert saved()["few_shot_examples_tried"] == 25
+        assumptions = str(app.screen.query_one("#section-assumptions").render())
+        assert "few_shot_examples_tried" in assumptions
 
 
 async def test_why_panel_and_key_explain_the_question():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert "Why this question" in screen_text(app)
         await pilot.press("f1")
         await pilot.pause()
         text = screen_text(app)
@@ -157,15 +173,6 @@ async def test_why_panel_and_key_explain_the_question():
         await pilot.press("escape")
         await pilot.pause()
         assert "Why are you asking" not in screen_text(app)
-
-
-async def test_mouse_click_answers():
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.click("#answer-options", offset=(3, 2))  # second row inside the border: "No"
-        await pilot.pause()
-        assert saved() == {"gap_is_factual_recall": False}
 
 
 async def test_quit_halfway_then_resume_from_the_saved_file():
@@ -181,56 +188,16 @@ async def test_quit_halfway_then_resume_from_the_saved_file():
         await pilot.pause()
         assert resumed.shown[0] == "volume_justifies_setup"
         assert "Question 4 of about" in screen_text(resumed)
-        await drive(pilot, PATHS["distill"])
-        assert resumed.session.recommendation().path == "distill"
+        await answer_current(pilot, True)
+        assert resumed.session.current_question() == "open_weights_viable"
+        assert saved()["volume_justifies_setup"] is True
 
 
-async def test_resume_with_everything_answered_opens_the_result():
-    Path("done.yaml").write_text(yaml.safe_dump({"answers": {"gap_is_factual_recall": True, "project_name": "X",
-                                                              "symptom": "none_of_these"}}))
-    app = make_app("done.yaml")
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert app.shown[-1] == "result:rag"
-        assert "Use retrieval (RAG)" in screen_text(app)
-
-
-async def test_answers_file_that_does_not_exist_yet_is_created(tmp_path):
+async def test_answers_file_that_does_not_exist_yet_is_created():
     app = make_app("new/answers.yaml")
     async with app.run_test(size=SIZE) as pilot:
         await answer_current(pilot, True)
     assert saved("new/answers.yaml") == {"gap_is_factual_recall": True}
-
-
-async def test_export_every_format_to_a_chosen_path():
-    app = make_app(complete_file("bedrock_fine_tune"))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        for fmt, name in (("text", "out/report.txt"), ("json", "out/report.json"), ("markdown", "out/report.md"),
-                          ("adr", "out/adr.md"), ("html", "out/report.html")):
-            await pilot.press("e")
-            await pilot.pause()
-            await choose(pilot, fmt, "#export-formats")
-            await pilot.press("ctrl+u", *name, "enter")
-            await pilot.pause()
-    assert "Fine-tune Claude 3 Haiku on Amazon Bedrock" in Path("out/report.txt").read_text()
-    data = json.loads(Path("out/report.json").read_text())
-    assert data["path"] == "bedrock_fine_tune" and set(data["hyperparameters"]) >= {"epochCount", "batchSize"}
-    assert Path("out/report.md").read_text().startswith("#")
-    assert "Considered Options" in Path("out/adr.md").read_text() or "considered" in Path("out/adr.md").read_text().lower()
-    assert "<html" in Path("out/report.html").read_text().lower()
-
-
-async def test_export_into_an_unwritable_place_says_so_and_stays_open():
-    Path("blocker").write_text("a file, not a folder")
-    app = make_app(complete_file("rag"))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("e")
-        await pilot.pause()
-        await pilot.press("tab", "ctrl+u", *"blocker/report.txt", "enter")
-        await pilot.pause()
-        assert "could not write" in screen_text(app)
 
 
 async def test_a_crash_loses_no_answers(monkeypatch):
@@ -269,3 +236,13 @@ async def test_result_can_be_seen_once_settled_and_the_plan_completed_later():
         assert app.screen.__class__.__name__ == "InterviewScreen"
         assert app.session.current_question() == "project_name"
         assert saved() == {"gap_is_factual_recall": True}
+
+
+async def test_resume_with_everything_answered_opens_the_result():
+    Path("done.yaml").write_text(yaml.safe_dump({"answers": {"gap_is_factual_recall": True, "project_name": "X",
+                                                              "symptom": "none_of_these"}}))
+    app = make_app("done.yaml")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.shown[-1] == "result:rag"
+        assert "Use retrieval (RAG)" in screen_text(app)

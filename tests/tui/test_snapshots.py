@@ -7,10 +7,12 @@ the shipped rule base, review and refresh with ``pytest tests/tui --snapshot-upd
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.tui.helpers import PATHS, drive, make_app, screen_text
+from tests.tui.helpers import PATHS, answers_file, drive, make_app, screen_text
 
 pytest.importorskip("pytest_snapshot")
 
@@ -48,18 +50,23 @@ async def test_why_panel(snapshot):
 
 
 async def test_review_screen(snapshot):
-    app = make_app()
+    # The first four answers on the way to stay_on_prompts, resumed from the file the interview saves.
+    Path("advisor-answers.yaml").write_text(yaml.safe_dump({"answers": PATHS["stay_on_prompts"]}, sort_keys=False))
+    app = make_app("advisor-answers.yaml")
     async with app.run_test(size=SMALL) as pilot:
-        await drive(pilot, PATHS["stay_on_prompts"], stop_after=4)
+        await pilot.pause()
+        app.clear_notifications()
         await pilot.press("ctrl+r")
         await pilot.pause()
         snapshot.assert_match(stable(screen_text(app)), "review-80x24.txt")
 
 
 async def test_result_screen(snapshot):
-    app = make_app()
+    # The answers a person gives by keys (tests/tui/test_interview.py does that), saved and resumed.
+    app = make_app(answers_file(PATHS["distill"])[0])
     async with app.run_test(size=LARGE) as pilot:
-        await drive(pilot, PATHS["distill"])
+        await pilot.pause()
+        app.clear_notifications()  # "Resumed N answers" would cover part of the screen
         await pilot.pause()
         snapshot.assert_match(stable(screen_text(app)), "result-120x40.txt")
         snapshot.assert_match(svg(app), "result-120x40.svg")
