@@ -39,7 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from advisor.answers import validate_answer
+from advisor.engine import Engine
+from advisor.engine.engine import today_from_env
 from advisor.errors import EXIT_CHECK_FAILED, EXIT_OK, Location, RuleBaseError
+from advisor.knowledge.loader import default_rules_dir, load_rulebase
 
 # One gap usually shows up in many answer sets; list this many witnesses, then give the count.
 GAP_FINDINGS_LIMIT = 20
@@ -86,9 +90,6 @@ class CheckReport:
 def check_rulebase(rules_dir: str | Path | None = None, stale_days: int | None = None,
                    today: dt.date | None = None) -> CheckReport:
     """Run every check on the rule base in ``rules_dir`` (default: the shipped one)."""
-    from advisor.engine.engine import today_from_env
-    from advisor.knowledge.loader import default_rules_dir, load_rulebase
-
     root = Path(rules_dir) if rules_dir else default_rules_dir()
     report = CheckReport(str(root))
     today = today or today_from_env()
@@ -188,7 +189,7 @@ def _check_references(rb, report: CheckReport) -> None:
             cited.add(sid)
             if sid not in rb.sources:
                 report.add("E111", "error", f"{owner}: source {sid!r} is not defined in sources.yaml", loc)
-    for sid, src in rb.sources.items():
+    for sid, _src in rb.sources.items():
         if sid not in cited:
             report.add("I300", "info", f"source {sid!r} is not cited by any rule", _locate_id(rb, "sources.yaml", "sources", sid))
 
@@ -280,8 +281,6 @@ def domain_values(rb, qid: str, conditions) -> list[Any]:
 
 
 def _check_decision(rb, report: CheckReport) -> None:
-    from advisor.engine import Engine
-
     rules = rb.decision.rules
     conditions = [c for rule in rules for c in rule.when]
     names = sorted({n for c in conditions for n in c.names if n in rb.questions})
@@ -295,7 +294,7 @@ def _check_decision(rb, report: CheckReport) -> None:
     gaps = 0
     for combo in itertools.product(*domains):
         combos += 1
-        values = dict(zip(names, combo))
+        values = dict(zip(names, combo, strict=False))
         firing = [rule for rule in rules if all(c.evaluate(values) is True for c in rule.when)]
         for rule in firing:
             fires[rule.id] += 1
@@ -360,7 +359,7 @@ def _check_hyperparameters(rb, report: CheckReport) -> None:
         domains = [domain_values(rb, n, conds) for n in names]
         used: set[str] = set()
         for combo in itertools.product(*domains):
-            values = dict(zip(names, combo))
+            values = dict(zip(names, combo, strict=False))
             matching = [rule for rule in spec.rules if rule.when.evaluate(values) is True]
             if len(matching) != 1:
                 kind = "gap: no rule" if not matching else "overlap: rules " + ", ".join(r.id for r in matching)
@@ -395,7 +394,8 @@ def _check_warning_rules(rb, report: CheckReport) -> None:
                 domains.append([True, False])
             else:
                 domains.append(["x"])
-        if not any(w.when.evaluate(dict(zip(names, combo))) is True for combo in itertools.product(*domains)):
+        combos = itertools.product(*domains)
+        if not any(w.when.evaluate(dict(zip(names, combo, strict=False))) is True for combo in combos):
             report.add("W201", "warning", f"warning rule {w.id} can never fire", rb.locate("warnings.yaml", ("warnings", i)))
 
 
@@ -413,9 +413,6 @@ def _check_staleness(rb, report: CheckReport, stale_days: int | None, today: dt.
 
 def run_scenario(rb, scenario) -> tuple[list[str], Any]:
     """Run one scenario; returns (failure messages, recommendation)."""
-    from advisor.answers import validate_answer
-    from advisor.engine import Engine
-
     failures: list[str] = []
     answers = {}
     for qid, value in scenario.given.items():

@@ -18,8 +18,16 @@ from textual.binding import Binding
 from advisor.interview import Prepared, reproduce_command
 from advisor.reports import write_report
 from advisor.session import InterviewSession
-from tui.messages import (AnswerChanged, AnswerGiven, ExportRequested, GoBack, QuestionShown, ResultRequested,
-                          ResultShown, ShowCurrent)
+from tui.messages import (
+    AnswerChanged,
+    AnswerGiven,
+    ExportRequested,
+    GoBack,
+    QuestionShown,
+    ResultRequested,
+    ResultShown,
+    ShowCurrent,
+)
 from tui.screens import ExportScreen, InterviewScreen, ResultScreen, ReviewScreen
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterable, Iterator
 
 from rich.text import Text
 
-from advisor.engine.recommendation import Recommendation
+from advisor.engine.recommendation import Recommendation, SourceRef
 from advisor.reports.values import show
 
 
@@ -14,7 +14,7 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _sources(sources) -> str:
+def _sources(sources: Iterable[SourceRef]) -> str:
     return "; ".join(f"{s.title} [{s.ref}, as of {s.as_of}]" for s in sources)
 
 
@@ -46,7 +46,8 @@ def result_sections(rec: Recommendation, command: str) -> Iterator[tuple[str, st
         text = Text()
         for a in rec.assumptions:
             text.append(f"• {a.question}: assumed {show(a.assumed)}. {_one_line(a.because)}\n")
-        yield "assumptions", "Assumptions (you answered 'not sure')", text.rstrip() or text
+        text.rstrip()
+        yield "assumptions", "Assumptions (you answered 'not sure')", text
 
     if rec.warnings:
         text = Text()

@@ -20,8 +20,16 @@ from textual.widgets.option_list import Option
 from advisor.reports import format_names, get_format
 from advisor.reports.values import show
 from advisor.session import QuestionView
-from tui.messages import (AnswerChanged, AnswerGiven, ExportRequested, GoBack, QuestionShown, ResultRequested,
-                          ResultShown, ShowCurrent)
+from tui.messages import (
+    AnswerChanged,
+    AnswerGiven,
+    ExportRequested,
+    GoBack,
+    QuestionShown,
+    ResultRequested,
+    ResultShown,
+    ShowCurrent,
+)
 from tui.report import result_sections
 from tui.widgets import AnswerForm, why_text
 
@@ -29,7 +37,7 @@ if TYPE_CHECKING:
     from tui.app import AdvisorApp
 
 
-class InterviewScreen(Screen):
+class InterviewScreen(Screen[None]):
     """One question at a time, with progress, and a side panel of why and what is still possible."""
 
     BINDINGS = [
@@ -42,7 +50,7 @@ class InterviewScreen(Screen):
         Binding("f4", "result", "Result now"),
     ]
 
-    app: "AdvisorApp"
+    app: AdvisorApp
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -194,7 +202,7 @@ class WhyScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class ReviewScreen(Screen):
+class ReviewScreen(Screen[None]):
     """"Check your answers": every answer given; pick one to change it."""
 
     BINDINGS = [
@@ -202,7 +210,7 @@ class ReviewScreen(Screen):
         Binding("ctrl+q", "app.quit", "Quit", priority=True),
     ]
 
-    app: "AdvisorApp"
+    app: AdvisorApp
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -269,7 +277,7 @@ class ChangeAnswerScreen(ModalScreen[tuple[str, Any] | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel"),
                 Binding("ctrl+n", "unsure", "Not sure", priority=True)]
 
-    app: "AdvisorApp"
+    app: AdvisorApp
 
     def __init__(self, view: QuestionView) -> None:
         super().__init__()
@@ -331,7 +339,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class ResultScreen(Screen):
+class ResultScreen(Screen[None]):
     """The recommendation: path, confidence, reasons, alternatives, flips, settings, next steps."""
 
     BINDINGS = [
@@ -342,7 +350,7 @@ class ResultScreen(Screen):
         Binding("q,ctrl+q", "app.quit", "Quit", priority=True),
     ]
 
-    app: "AdvisorApp"
+    app: AdvisorApp
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "continue":
@@ -390,7 +398,7 @@ class ExportScreen(ModalScreen[Path | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    app: "AdvisorApp"
+    app: AdvisorApp
 
     def compose(self) -> ComposeResult:
         self.formats = list(format_names())

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -47,7 +48,7 @@ class AnswerForm(Vertical):
     """
 
     class Answered(Message):
-        def __init__(self, form: "AnswerForm", question_id: str, value: Any) -> None:
+        def __init__(self, form: AnswerForm, question_id: str, value: Any) -> None:
             super().__init__()
             self.form = form
             self.question_id = question_id
@@ -85,7 +86,7 @@ class AnswerForm(Vertical):
             return
         field = self.query_one(Input)
         field.placeholder = self._placeholder()
-        field.validators = [SessionValidator(lambda raw, qid=view.id: self._validate(qid, raw))]
+        field.validators = [self._validator(view.id)]
         field.value = _prefill(view)
         self._show_error("")
 
@@ -98,7 +99,7 @@ class AnswerForm(Vertical):
             yield Static(self._list_hint(), classes="hint")
             return
         field = Input(value=_prefill(view), placeholder=self._placeholder(), id="answer-input",
-                      validators=[SessionValidator(lambda raw: self._validate(view.id, raw))],
+                      validators=[self._validator(view.id)],
                       validate_on=["changed", "submitted"])
         field.cursor_blink = self._blink
         yield field
@@ -108,6 +109,12 @@ class AnswerForm(Vertical):
             if view.allows_unsure:
                 yield Button(UNSURE_LABEL, id="answer-unsure")
         yield Static("Enter: next" + ("   ctrl+n: not sure" if view.allows_unsure else ""), classes="hint")
+
+    def _validator(self, question_id: str) -> SessionValidator:
+        def validate(raw: str) -> Any:
+            return self._validate(question_id, raw)
+
+        return SessionValidator(validate)
 
     def _placeholder(self) -> str:
         view = self.view
@@ -173,7 +180,9 @@ class AnswerForm(Vertical):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         choice = event.option_id
-        raw: Any = {"yes": True, "no": False}.get(choice, choice) if self.view.type == "bool" else choice
+        raw: Any = choice
+        if self.view.type == "bool":
+            raw = choice == "yes" if choice in ("yes", "no") else choice
         self.commit(raw)
 
     def on_input_changed(self, event: Input.Changed) -> None:

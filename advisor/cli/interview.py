@@ -16,7 +16,7 @@ from advisor.interview import DEFAULT_ANSWERS, Prepared, closing_message, prepar
 __all__ = ["DEFAULT_ANSWERS", "Prepared", "add_parser", "prepare", "run"]
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("interview", help="run the interview in the terminal (the default command)")
     p.add_argument("--answers", metavar="FILE",
                    help="pre-fill answers from FILE (if it exists) and save progress to it")

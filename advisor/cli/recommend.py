@@ -15,7 +15,7 @@ __all__ = ["FORMATS", "add_parser", "run", "make_engine", "render", "write_outpu
 render = render_report
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("recommend", help="recommend a path from an answers file, without the interface")
     p.add_argument("--answers", metavar="FILE", required=True, help="answers file (YAML or JSON)")
     p.add_argument("--rules", metavar="DIR", help="use the rule base in DIR instead of the shipped one")

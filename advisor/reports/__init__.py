@@ -15,8 +15,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from advisor.reports.formats import (FORMATS, ReportFormat, format_names, get_format, register, render_report,
-                                     write_report)
+from advisor.reports.formats import (
+    FORMATS,
+    ReportFormat,
+    format_names,
+    get_format,
+    register,
+    render_report,
+    write_report,
+)
 
 __all__ = ["FORMATS", "ReportFormat", "format_names", "get_format", "register", "render_report", "write_report",
            "schema_path", "load_schema"]

@@ -36,9 +36,10 @@ def render_text(rec: Recommendation) -> str:
         add(f"Rule base {rec.ruleset.name} {rec.ruleset.version} ({rec.ruleset.hash})")
         return "\n".join(out) + "\n"
     add(f"Recommendation: {rec.title}  [{rec.path}]")
-    add(f"Confidence: {rec.confidence.level} ({rec.confidence.score:.2f})")
+    if rec.confidence:
+        add(f"Confidence: {rec.confidence.level} ({rec.confidence.score:.2f})")
     add("")
-    add(_wrap(rec.summary, ""))
+    add(_wrap(rec.summary or "", ""))
     if rec.assumptions:
         add("")
         add("Assumptions (answered 'not sure'):")

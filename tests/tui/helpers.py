@@ -44,6 +44,16 @@ def screen_text(app) -> str:
     return "\n".join(strip.text.rstrip() for strip in app.screen._compositor.render_strips()) + "\n"
 
 
+async def wait_for_text(pilot, text: str, tries: int = 50) -> str:
+    """The screen once it shows ``text`` (the footer paints a little after the first question)."""
+    for _ in range(tries):
+        shown = screen_text(pilot.app)
+        if text in shown:
+            return shown
+        await pilot.pause(0.02)
+    return screen_text(pilot.app)
+
+
 async def choose(pilot, option_id: str, list_selector: str = "#answer-options") -> None:
     """Move the highlight to ``option_id`` with the arrow keys and press Enter."""
     olist = pilot.app.screen.query_one(list_selector)

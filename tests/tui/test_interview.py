@@ -13,7 +13,18 @@ import pytest
 import yaml
 
 from advisor.interview import closing_message
-from tests.tui.helpers import PATHS, SIZE, answer_current, answers_file, choose, drive, make_app, saved, screen_text
+from tests.tui.helpers import (
+    PATHS,
+    SIZE,
+    answer_current,
+    answers_file,
+    choose,
+    drive,
+    make_app,
+    saved,
+    screen_text,
+    wait_for_text,
+)
 
 BEDROCK = {**PATHS["bedrock_fine_tune"], "training_examples": 2400}
 
@@ -21,8 +32,7 @@ BEDROCK = {**PATHS["bedrock_fine_tune"], "training_examples": 2400}
 async def test_a_whole_interview_by_keys_then_every_export():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        text = screen_text(app)
+        text = await wait_for_text(pilot, "f1 Why?")
         assert "Question 1 of about" in text and "Is the remaining quality gap" in text
         assert "Saved as you go: advisor-answers.yaml" in text
         assert "^b Back" in text and "f1 Why?" in text and "Why this question" in text
