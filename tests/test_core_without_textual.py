@@ -34,7 +34,7 @@ def test_core_imports_and_recommends_without_textual():
     code = BLOCK_TEXTUAL + textwrap.dedent(f"""
         import json
         import advisor, advisor.knowledge, advisor.engine, advisor.session, advisor.answers
-        import advisor.cli, advisor.cli.recommend, advisor.cli.interview
+        import advisor.cli, advisor.cli.recommend, advisor.cli.interview, advisor.interview, advisor.reports
         from advisor.answers import load_answers, validate_answers
         from advisor.engine import Engine
         from advisor.knowledge import load_rulebase
