@@ -50,9 +50,9 @@ def test_a_core_module_importing_the_tui_breaks_the_contract(tmp_path):
     for name in ("advisor", "tui"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "_rules"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    values = tmp_path / "advisor" / "reports" / "values.py"
-    values.write_text(values.read_text(encoding="utf-8") + "\nimport tui.widgets  # planted\n", encoding="utf-8")
+    text = tmp_path / "advisor" / "reports" / "text.py"
+    text.write_text(text.read_text(encoding="utf-8") + "\nimport tui.widgets  # planted\n", encoding="utf-8")
     result = lint(tmp_path)
     assert result.returncode == 1
-    assert "advisor.reports.values -> tui.widgets" in result.stdout
+    assert "advisor.reports.text -> tui.widgets" in result.stdout
     assert "BROKEN" in result.stdout

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from rich.text import Text
 
 from advisor.engine.recommendation import Recommendation, SourceRef
-from advisor.reports.values import show
+from advisor.values import show
 
 
 def _one_line(text: str) -> str:

@@ -18,8 +18,8 @@ from textual.widgets import Button, Footer, Header, Input, OptionList, ProgressB
 from textual.widgets.option_list import Option
 
 from advisor.reports import format_names, get_format
-from advisor.reports.values import show
 from advisor.session import QuestionView
+from advisor.values import show
 from tui.messages import (
     AnswerChanged,
     AnswerGiven,

@@ -13,10 +13,10 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from advisor.reports.values import show
 from advisor.session import UNSURE, QuestionView
+from advisor.values import show
 
-UNSURE_LABEL = "Not sure"  # the button and list entry; values show as "not sure" (advisor.reports.values)
+UNSURE_LABEL = "Not sure"  # the button and list entry; values show as "not sure" (advisor.values)
 
 
 def _prefill(view: QuestionView) -> str:

@@ -1,7 +1,8 @@
 """Every way a Recommendation leaves the program: terminal text, JSON, Markdown, HTML and an ADR (MADR).
 
 * :mod:`advisor.reports.formats`: the one registry of formats (name, file extension, renderer).
-* :mod:`advisor.reports.values`: the one value formatter every renderer and TUI screen uses.
+* :mod:`advisor.values` (below the engine, so any module may use it): the one value formatter every
+  renderer and TUI screen uses.
 * :mod:`advisor.reports.text`: the plain text renderer; :mod:`advisor.reports.render`: the Jinja2
   documents (Markdown, HTML, ADR), all from the one Recommendation.
 

@@ -13,13 +13,12 @@ from typing import Any
 
 from advisor.engine.engine import today_from_env
 from advisor.errors import UsageError
-from advisor.reports.values import money, number, show
+from advisor.values import money, number, show
 
-__all__ = ["TEMPLATE_FORMATS", "render", "build_context"]
+__all__ = ["render", "build_context"]
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _TEMPLATE_OF = {"markdown": "report.md.j2", "adr": "adr.md.j2", "html": "report.html.j2"}
-TEMPLATE_FORMATS = tuple(_TEMPLATE_OF)
 # Characters that change meaning in (GitHub-flavoured) Markdown, escaped in user-written text.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 # In the rule base's own text only what would break a table cell or start raw HTML is escaped.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
-from advisor.reports.values import show
+from advisor.values import show
 
 if TYPE_CHECKING:
     from advisor.engine.recommendation import Recommendation

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from advisor import values
 from advisor.answers import UNSURE
 from advisor.errors import UsageError
-from advisor.reports import FORMATS, format_names, get_format, render_report, values, write_report
+from advisor.reports import FORMATS, format_names, get_format, render_report, write_report
 
 
 def test_every_format_is_registered_once_with_its_extension():

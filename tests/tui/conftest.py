@@ -1,5 +1,8 @@
 """Every TUI test runs in its own directory with a fixed date."""
 
+import asyncio
+import inspect
+
 import pytest
 
 pytest.importorskip("textual")
@@ -15,9 +18,6 @@ def _stable(monkeypatch, tmp_path):
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
     """Run ``async def`` tests in a fresh event loop (no asyncio plugin needed for pilot tests)."""
-    import asyncio
-    import inspect
-
     if not inspect.iscoroutinefunction(pyfuncitem.obj):
         return None
     names = pyfuncitem._fixtureinfo.argnames

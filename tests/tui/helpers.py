@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 pytest.importorskip("textual")
 
 from advisor.interview import prepare  # noqa: E402
 from advisor.session import UNSURE  # noqa: E402
+from tui.app import AdvisorApp  # noqa: E402
 
 SIZE = (80, 24)
 
@@ -31,9 +33,8 @@ PATHS: dict[str, dict[str, Any]] = {
 PLAN_DEFAULTS = {"text": "Ticket triage", "int": 2400, "number": 1.5}
 
 
-def make_app(answers: str | None = None):
-    from tui.app import AdvisorApp
-
+def make_app(answers: str | None = None) -> AdvisorApp:
+    """An app that is not running yet, with the cursor still and no animations (stable snapshots)."""
     app = AdvisorApp(prepare(answers, None), cursor_blink=False)
     app.animation_level = "none"
     return app
@@ -128,6 +129,5 @@ def plan_default(view) -> Any:
 
 
 def saved(path: str | Path = "advisor-answers.yaml") -> dict:
-    import yaml
-
+    """The answers in the saved answers file."""
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["answers"]

@@ -25,6 +25,7 @@ from tests.tui.helpers import (
     screen_text,
     wait_for_text,
 )
+from tui.screens import InterviewScreen
 
 BEDROCK = {**PATHS["bedrock_fine_tune"], "training_examples": 2400}
 
@@ -211,8 +212,6 @@ async def test_answers_file_that_does_not_exist_yet_is_created():
 
 
 async def test_a_crash_loses_no_answers(monkeypatch):
-    from tui.screens import InterviewScreen
-
     app = make_app()
     with pytest.raises(RuntimeError, match="boom"):
         async with app.run_test(size=SIZE) as pilot:

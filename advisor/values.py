@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["NOT_ANSWERED", "UNSURE", "UNSURE_LABEL", "show", "money", "number"]
 
 # The canonical "not sure" answer (advisor.answers.UNSURE; a test keeps the two equal). Repeated here so
-# the format registry stays importable without loading the knowledge models.
+# this module depends on nothing: the engine, the reports and the TUI can all use it.
 UNSURE = "unsure"
 UNSURE_LABEL = "not sure"
 NOT_ANSWERED = "(not answered)"
