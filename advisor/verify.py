@@ -125,7 +125,8 @@ def _cited(rb) -> list[tuple[str, list[str], Location]]:
     if rb.hyperparameters:
         for i, spec in enumerate(rb.hyperparameters.parameters):
             for j, rule in enumerate(spec.rules):
-                out.append((rule.id, rule.sources, rb.locate("hyperparameters.yaml", ("parameters", i, "rules", j, "sources"))))
+                where = ("parameters", i, "rules", j, "sources")
+                out.append((rule.id, rule.sources, rb.locate("hyperparameters.yaml", where)))
     for file, key, items in (("symptoms.yaml", "symptoms", list(rb.symptoms.values())),
                              ("problem_types.yaml", "problem_types", list(rb.problem_types.values())),
                              ("readiness.yaml", "readiness", rb.readiness)):
@@ -191,7 +192,8 @@ def _check_references(rb, report: CheckReport) -> None:
                 report.add("E111", "error", f"{owner}: source {sid!r} is not defined in sources.yaml", loc)
     for sid, _src in rb.sources.items():
         if sid not in cited:
-            report.add("I300", "info", f"source {sid!r} is not cited by any rule", _locate_id(rb, "sources.yaml", "sources", sid))
+            report.add("I300", "info", f"source {sid!r} is not cited by any rule",
+                       _locate_id(rb, "sources.yaml", "sources", sid))
 
     used: set[str] = set()
     decision_names: set[str] = set()
@@ -343,7 +345,8 @@ def _check_decision(rb, report: CheckReport) -> None:
                 "its conditions never hold together"
             report.add("E122", "error", f"unreachable rule {rule.id}: {why}", rb.locate("decision.yaml", ("rules", i)))
     if overlaps:
-        report.add("I301", "info", f"{overlaps} answer set(s) fire more than one rule; the priority hit policy resolves them")
+        report.add("I301", "info",
+                   f"{overlaps} answer set(s) fire more than one rule; the priority hit policy resolves them")
     report.stats["combinations"] = combos
     report.stats["decision_questions"] = names
 
@@ -378,9 +381,8 @@ def _check_hyperparameters(rb, report: CheckReport) -> None:
             elif api is not None:
                 for label, v in (("value", rule.value), ("range low", rule.range[0]), ("range high", rule.range[1])):
                     if not api.min <= v <= api.max:
-                        report.add("E125", "error",
-                                   f"{rule.id}: {label} {v} is outside the API range {api.min}–{api.max} of {spec.name}",
-                                   loc)
+                        outside = f"is outside the API range {api.min}–{api.max} of {spec.name}"
+                        report.add("E125", "error", f"{rule.id}: {label} {v} {outside}", loc)
 
 
 def _check_warning_rules(rb, report: CheckReport) -> None:
@@ -396,7 +398,8 @@ def _check_warning_rules(rb, report: CheckReport) -> None:
                 domains.append(["x"])
         combos = itertools.product(*domains)
         if not any(w.when.evaluate(dict(zip(names, combo, strict=False))) is True for combo in combos):
-            report.add("W201", "warning", f"warning rule {w.id} can never fire", rb.locate("warnings.yaml", ("warnings", i)))
+            report.add("W201", "warning", f"warning rule {w.id} can never fire",
+                       rb.locate("warnings.yaml", ("warnings", i)))
 
 
 def _check_staleness(rb, report: CheckReport, stale_days: int | None, today: dt.date) -> None:
