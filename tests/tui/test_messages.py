@@ -23,13 +23,16 @@ async def test_an_answer_message_moves_on_and_saves():
         assert "worked examples" in screen_text(app)
 
 
-async def test_back_on_the_first_question_says_so_and_changes_nothing():
+async def test_back_on_the_first_question_says_so_and_changes_nothing(monkeypatch):
     app = make_app()
+    notes: list[str] = []
+    notify = app.notify
+    monkeypatch.setattr(app, "notify", lambda message, **kw: notes.append(message) or notify(message, **kw))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.post_message(GoBack())
         await pilot.pause()
-        assert "This is the first question." in [n.message for n in app._notifications]
+        assert notes == ["This is the first question."]
         assert app.session.current_question() == "gap_is_factual_recall"
         assert not Path("advisor-answers.yaml").exists()
 
