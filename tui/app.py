@@ -110,6 +110,8 @@ class AdvisorApp(App[None]):
     # --- messages from the screens --------------------------------------------------------------
 
     def on_answer_given(self, message: AnswerGiven) -> None:
+        if message.question_id != self.session.current_question():
+            return  # a second Enter on a question already answered, sent before the next one showed
         self.apply(self.session.answer(message.question_id, message.value))
 
     def on_answer_changed(self, message: AnswerChanged) -> None:

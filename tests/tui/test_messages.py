@@ -21,6 +21,11 @@ async def test_an_answer_message_moves_on_and_saves():
         assert app.shown == ["gap_is_factual_recall", "few_shot_examples_tried"]
         assert saved() == {"gap_is_factual_recall": False}
         assert "worked examples" in screen_text(app)
+        # A late second answer to the question before (a double Enter) changes nothing.
+        app.post_message(AnswerGiven("gap_is_factual_recall", True))
+        await pilot.pause()
+        assert saved() == {"gap_is_factual_recall": False}
+        assert app.session.current_question() == "few_shot_examples_tried"
 
 
 async def test_back_on_the_first_question_says_so_and_changes_nothing(monkeypatch):
