@@ -254,7 +254,7 @@ class FakeBedrock:
             if token and token in self.job_tokens:  # real Bedrock: same token, same job
                 return self._send(handler, 201, {"jobArn": self.job_tokens[token]})
         status, reply = self._proxy(handler, body)
-        if status == 201:
+        if status in (200, 201):  # moto answers 200 where Bedrock documents 201
             with self._lock:
                 self.created["customization_job"] += 1
                 if token:
