@@ -170,3 +170,58 @@ def run_batch(spec: BatchSpec, bedrock, s3, state: dict[str, Any], save: Callabl
         raise AwsError(f"batch job {spec.job_name} ended {job['status']}: {job.get('message') or 'no message'}",
                        code=job["status"], operation="GetModelInvocationJob", resource=arn, exit_code=1)
     return job, fetch(spec, s3, arn)
+
+
+# --- the eval harness's hook (variants with ``batch: true``) --------------------------------------------
+
+def eval_rows(tasks, cfg, out_dir, make_row) -> list[dict[str, Any]]:
+    """Run each batch variant's pending tasks as one batch job; one ledger row per task (joined on recordId)."""
+    from pathlib import Path
+
+    from advisor.aws import AwsContext
+    from advisor.launchers.ledger import write_json_atomic
+    from advisor.providers.bedrock import BedrockConverse
+
+    rows: list[dict[str, Any]] = []
+    by_variant: dict[str, list] = {}
+    for task in tasks:
+        by_variant.setdefault(task.variant.name, []).append(task)
+    for name, group in by_variant.items():
+        variant = group[0].variant
+        pc = cfg.providers[variant.provider]
+        aws = AwsContext(profile=pc.profile, region=pc.region)
+        builder = BedrockConverse(variant.provider)
+        records = []
+        for task in group:
+            body = builder.build_request(task.request)
+            body.pop("modelId", None)
+            records.append((task.example.id, body))
+        spec = BatchSpec(key=f"eval-{cfg.name}-{name}", model_id=variant.model, role_arn=pc.batch_role_arn,
+                         s3_uri=pc.batch_s3_uri, records=records)
+        state_path = Path(out_dir) / f"batch-{name}.json"
+        state: dict[str, Any] = {}
+        if state_path.exists():
+            import json as _json
+
+            saved = _json.loads(state_path.read_text(encoding="utf-8"))
+            if saved.get("digest") == spec.digest:
+                state = saved
+        state["digest"] = spec.digest
+        _, results = run_batch(spec, aws.client("bedrock"), aws.client("s3"), state,
+                               lambda: write_json_atomic(state_path, state), wait=True,
+                               interval=pc.batch_poll_seconds, max_interval=max(pc.batch_poll_seconds, 300.0))
+        for task in group:
+            got = results.get(task.example.id)
+            if got is None:
+                rows.append(make_row(task, "error", cached=False, attempts=1, error="no output for this record"))
+            elif "error" in got:
+                err = got["error"]
+                rows.append(make_row(task, "error", cached=False, attempts=1,
+                                     error=f"{err.get('errorCode', '')} {err.get('errorMessage', '')}".strip()))
+            else:
+                usage = got["output"].get("usage") or {}
+                rows.append(make_row(task, "ok", cached=False, attempts=1, batch_job=spec.job_name,
+                                     text=converse_text(got["output"]), input_tokens=usage.get("inputTokens"),
+                                     output_tokens=usage.get("outputTokens"),
+                                     stop_reason=got["output"].get("stopReason"), latency_ms=None))
+    return rows

@@ -59,6 +59,7 @@ def fake(fake_server, moto_server):
     urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")).read()
     fake_server.reset()
     fake_server.creating_polls = 0
+    fake_server.responder = answer
     fake_server.foundation_models = [foundation_model(NOVA_BASE), foundation_model(CLAUDE_BASE),
                                      foundation_model("anthropic.claude-3-haiku-20240307-v1:0:200k",
                                                       status="LEGACY")]
