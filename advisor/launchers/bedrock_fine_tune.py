@@ -322,7 +322,7 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "launch") -> Pl
                 "modelDeploymentName": names["deployment"], "modelArn": "<custom model ARN from the job>",
                 "tags": [{"key": "advisor-launch", "value": name}],
                 "clientRequestToken": token(name, "deploy")})],
-            bills=True, cost_usd=0.0, cost_note=note))
+            bills=True, cost_usd=None, cost_unit="per token", cost_note=note))
     elif deploy == "provisioned":
         units = inputs.get("model_units") or 1
         hourly = float(inputs["hourly_price"]) * units

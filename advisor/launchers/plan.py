@@ -24,6 +24,7 @@ class Step:
     bills: bool = False
     cost_usd: float | None = None  # None: unknown (the note says what to supply)
     cost_note: str = ""
+    cost_unit: str = ""  # e.g. "per token": billed by use, no fixed amount to add up
     detail: str = ""
 
 
@@ -48,7 +49,7 @@ class Plan:
                 "context": self.context, "steps": [asdict(s) for s in self.steps],
                 "billed_steps": [s.name for s in self.billed],
                 "cost_usd_known": round(sum(s.cost_usd or 0 for s in self.billed), 4),
-                "cost_unknown_steps": [s.name for s in self.billed if s.cost_usd is None]}
+                "cost_unknown_steps": [s.name for s in self.billed if s.cost_usd is None and not s.cost_unit]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Plan":
@@ -60,7 +61,8 @@ class Plan:
         for i, s in enumerate(self.steps, 1):
             money = ""
             if s.bills:
-                money = (f"  [BILLED: about ${s.cost_usd:,.2f}]" if s.cost_usd is not None
+                money = (f"  [BILLED {s.cost_unit}]" if s.cost_unit
+                         else f"  [BILLED: about ${s.cost_usd:,.2f}]" if s.cost_usd is not None
                          else "  [BILLED: cost unknown]")
             lines.append(f"{i}. {s.name}: {s.title}{money}")
             if s.detail:
@@ -76,7 +78,7 @@ class Plan:
         billed = self.billed
         if billed:
             known = sum(s.cost_usd or 0 for s in billed)
-            unknown = [s.name for s in billed if s.cost_usd is None]
+            unknown = [s.name for s in billed if s.cost_usd is None and not s.cost_unit]
             total = f"Estimated cost of billed steps: ${known:,.2f}"
             if unknown:
                 total += f" plus unknown amounts for {', '.join(unknown)}"

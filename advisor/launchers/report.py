@@ -68,7 +68,7 @@ def _series(folder: Path) -> dict[str, list[tuple[float, float]]]:
 def _cost_lines(plan) -> list[str]:
     lines = []
     for s in plan.billed:
-        amount = f"${s.cost_usd:,.2f}" if s.cost_usd is not None else "unknown"
+        amount = s.cost_unit or (f"${s.cost_usd:,.2f}" if s.cost_usd is not None else "unknown")
         lines.append(f"{s.name}: {amount} ({s.cost_note})")
     return lines
 
@@ -76,7 +76,8 @@ def _cost_lines(plan) -> list[str]:
 def write_reports(plan, ledger, folder: Path) -> dict[str, Path]:
     folder = Path(folder)
     series = _series(folder)
-    steps = ledger.state.get("steps", {})
+    steps = dict(ledger.state.get("steps", {}))
+    steps["report"] = {**steps.get("report", {}), "status": "done"}  # this file is that step's result
     evaluate = steps.get("evaluate", {}).get("resources", {})
     table = evaluate.get("table") or []
     cleanup = f"advisor launch cleanup {plan.name} --yes"

@@ -167,6 +167,8 @@ class FakeBedrock:
                 body = self.rfile.read(length) if length else b""
                 parsed = urllib.parse.urlsplit(self.path)
                 query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
+                if parsed.path.startswith("/_fake/"):
+                    return fake._control(self, parsed.path, query)
                 service = self._service()
                 if service == "s3":
                     op = s3_operation(self.command, parsed.path, query)
@@ -259,6 +261,19 @@ class FakeBedrock:
                 self.created["customization_job"] += 1
                 if token:
                     self.job_tokens[token] = json.loads(reply)["jobArn"]
+
+    def _control(self, handler, path: str, query):
+        """Out-of-process knobs: ``/_fake/stats`` (call counts), ``/_fake/complete-job?name=`` (moto in-process)."""
+        if path == "/_fake/stats":
+            return self._send(handler, 200, {"calls": dict(self.calls), "created": dict(self.created)})
+        if path == "/_fake/complete-job":
+            from moto.bedrock.models import bedrock_backends
+
+            name = query["name"][0]
+            job = bedrock_backends[ACCOUNT][self.region].model_customization_jobs[name]
+            job.status = (query.get("status") or ["Completed"])[0]
+            return self._send(handler, 200, {"job": name, "status": job.status})
+        return self._send(handler, 404, {"message": "unknown control path"})
 
     # --- served operations -------------------------------------------------------------------------
     def _op_ListFoundationModels(self, data, ident, query):
@@ -396,3 +411,40 @@ class FakeBedrock:
         return 200, {"output": {"message": {"role": "assistant", "content": [{"text": text}]}},
                      "stopReason": "end_turn", "usage": {"inputTokens": 10, "outputTokens": 2, "totalTokens": 12},
                      "metrics": {"latencyMs": 5}}, None
+
+
+def main(argv=None) -> None:
+    """Serve moto + the fake until killed; print the endpoint and a bucket on the first line (JSON)."""
+    import argparse
+    import time
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    p = argparse.ArgumentParser(description="moto + fake Bedrock on 127.0.0.1, for manual runs and benchmarks")
+    p.add_argument("--region", default="us-west-2")
+    p.add_argument("--bucket", default="ft-data")
+    p.add_argument("--creating-polls", type=int, default=1)
+    p.add_argument("--model", action="append", default=[], help="foundation model id to list (repeatable)")
+    args = p.parse_args(argv)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    moto_url = f"http://{host}:{port}"
+    fake = FakeBedrock(moto_url, args.region).start()
+    fake.creating_polls = args.creating_polls
+    fake.foundation_models = [foundation_model(m, region=args.region) for m in args.model or
+                              ["amazon.nova-micro-v1:0:128k", "amazon.nova-lite-v1:0:300k"]]
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name=args.region, aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    s3.create_bucket(Bucket=args.bucket, CreateBucketConfiguration={"LocationConstraint": args.region})
+    print(json.dumps({"url": fake.url, "moto_url": moto_url, "bucket": args.bucket}), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
