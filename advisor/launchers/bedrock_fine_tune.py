@@ -476,10 +476,6 @@ class Runner:
         out.mkdir(parents=True, exist_ok=True)
         train = Path(self.inputs["train"]["path"])
         validation = Path(self.inputs["validation"]["path"]) if self.inputs.get("validation") else None
-        for info, label in ((self.inputs["train"], "training"), (self.inputs.get("validation"), "validation")):
-            if info and _sha256(Path(info["path"])) != info["sha256"]:
-                raise UsageError(f"the {label} file changed since this launch was planned: {info['path']}; "
-                                 "restore it or start a launch with a new --name")
         if self.ctx["needs_conversion"]:
             files = {"train.jsonl": self._convert(train, out / "train.jsonl")}
             if validation is not None:
@@ -499,9 +495,12 @@ class Runner:
             raise CheckFailed("the dataset fails validation; nothing was uploaded\n" + report.render_text()
                               + f"\nFix: advisor data validate {train}"
                               + (f" --validation {validation}" if validation else "") + f" --model {entry.id}")
-        files = {"train.jsonl": {"path": str(train), "records": report.records("training")}}
+        # the inputs were fingerprinted when this run planned (a changed file is refused as a changed launch)
+        files = {"train.jsonl": {"path": str(train), "records": report.records("training"),
+                                 "sha256": self.inputs["train"]["sha256"]}}
         if validation is not None:
-            files["validation.jsonl"] = {"path": str(validation), "records": report.records("validation")}
+            files["validation.jsonl"] = {"path": str(validation), "records": report.records("validation"),
+                                         "sha256": self.inputs["validation"]["sha256"]}
         elif self.ctx["split_validation"]:
             files = self._split(train, out, entry) or files
         return files
@@ -517,8 +516,10 @@ class Runner:
                                "one")
             return None
         result = split_dataset(train, out / "split", entry, validation=n_val / total, test=0.0, seed=0)
-        return {"train.jsonl": {"path": result.files["train"], "records": result.counts["train"]},
-                "validation.jsonl": {"path": result.files["validation"], "records": result.counts["validation"]}}
+        return {"train.jsonl": {"path": result.files["train"], "records": result.counts["train"],
+                                "sha256": _sha256(Path(result.files["train"]))},
+                "validation.jsonl": {"path": result.files["validation"], "records": result.counts["validation"],
+                                     "sha256": _sha256(Path(result.files["validation"]))}}
 
     def _convert(self, source: Path, target: Path) -> dict[str, Any]:
         """Any conversation JSONL (Claude or Nova shape) to Nova's ``bedrock-conversation-2024`` records."""
@@ -534,6 +535,7 @@ class Runner:
                     break
         problems: list[str] = []
         written = 0
+        digest = hashlib.sha256()
         tmp = target.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
             for line, where, item in read_records(source, fmt):
@@ -559,7 +561,9 @@ class Runner:
                 if item.system:
                     record["system"] = [{"text": item.system}]
                 record["messages"] = [{"role": r, "content": [{"text": t}]} for r, t in item.turns]
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                text = json.dumps(record, ensure_ascii=False) + "\n"
+                fh.write(text)
+                digest.update(text.encode("utf-8"))
                 written += 1
         limits = entry.limits
         role = "validation" if "validation" in target.name else "training"
@@ -574,7 +578,7 @@ class Runner:
             raise CheckFailed(f"the dataset fails validation for {entry.name}; nothing was uploaded\n{shown}\n"
                               f"Fix: advisor data validate {source} --model {entry.id}")
         os.replace(tmp, target)
-        return {"path": str(target), "records": written}
+        return {"path": str(target), "records": written, "sha256": digest.hexdigest()}
 
     # 3 ---------------------------------------------------------------------------------------------
     def step_upload(self, step: Step):
@@ -586,13 +590,12 @@ class Runner:
         s3 = self.client("s3")
         bucket = self.inputs["bucket"]
         files = self.ledger.resources("data")["files"]
-        config = TransferConfig(multipart_threshold=16 * 1024 * 1024, multipart_chunksize=16 * 1024 * 1024,
-                                max_concurrency=4)
+        config = TransferConfig()  # boto3's defaults: multipart above 8 MB, 10 threads, retries per part
         done = []
         for name, info in files.items():
             key = f"{self.ctx['base_key']}/data/{name}"
             local = Path(info["path"])
-            digest = _sha256(local)
+            digest = info.get("sha256") or _sha256(local)  # hashed once, when the data step wrote or read it
             size = local.stat().st_size
             try:
                 head = s3.head_object(Bucket=bucket, Key=key)

@@ -32,6 +32,40 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 ACCOUNT = "123456789012"
+NOVA_BASE = "amazon.nova-micro-v1:0:128k"
+CLAUDE_BASE = "test.claude-active-v1:0:200k"
+
+
+def write_test_rules(source, target, region: str = "us-west-2"):
+    """Copy the rule base at ``source`` to ``target`` and add two test models: ``test-claude`` (active,
+    Claude conversation records, Provisioned Throughput) and ``test-nova`` (Nova records, on-demand).
+    They are built from the catalogue's Claude 3 Haiku entry, so they follow its schema."""
+    import copy
+    import shutil
+    from pathlib import Path
+
+    import yaml
+
+    target = Path(target)
+    shutil.copytree(source, target)
+    doc = yaml.safe_load((target / "models.yaml").read_text())
+    haiku = next(m for m in doc["models"] if m["base_model_id"].startswith("anthropic.claude-3-haiku"))
+    claude = copy.deepcopy(haiku)
+    claude.update(id="test-claude", name="Test Claude", base_model_id=CLAUDE_BASE,
+                  inference_model_id="test.claude-active-v1:0", regions=[region])
+    claude["lifecycle"] = {"status": "active", "note": "test model", "sources": haiku["lifecycle"].get("sources", [])}
+    claude["limits"].update(min_training_records=8, min_validation_records=4)
+    nova = copy.deepcopy(claude)
+    nova.update(id="test-nova", name="Test Nova Micro", base_model_id=NOVA_BASE,
+                inference_model_id="amazon.nova-micro-v1:0", record_format="bedrock-conversation-2024")
+    nova["hyperparameters"] = {
+        "epochCount": {"type": "int", "default": 2, "min": 1, "max": 5},
+        "learningRate": {"type": "float", "default": 1e-5, "min": 1e-6, "max": 1e-4},
+        "learningRateWarmupSteps": {"type": "int", "default": 10, "min": 0, "max": 100}}
+    nova["limits"]["reserved_strings"] = ["User:", "Bot:", "Assistant:", "System:", "[EOS]"]
+    doc["models"] = [m for m in doc["models"] if m["id"] not in ("test-claude", "test-nova")] + [claude, nova]
+    (target / "models.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    return target
 
 _BEDROCK_ROUTES = [
     ("GET", r"/foundation-models", "ListFoundationModels"),

@@ -4,7 +4,6 @@ AWS_ENDPOINT_URL_* variables so botocore's real serialisation runs end to end.""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
@@ -16,14 +15,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fakes.bedrock_server import ACCOUNT, FakeBedrock, foundation_model
+from tests.fakes.bedrock_server import ACCOUNT, CLAUDE_BASE, NOVA_BASE, FakeBedrock, foundation_model, write_test_rules
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-west-2"
 ROLE = "arn:aws:iam::123456789012:role/BedrockFineTune"
 BUCKET = "ft-data"
-NOVA_BASE = "amazon.nova-micro-v1:0:128k"
-CLAUDE_BASE = "test.claude-active-v1:0:200k"
 
 
 @pytest.fixture(scope="session")
@@ -93,26 +90,7 @@ def s3(aws_env, moto_server):
 def rules_dir(tmp_path_factory):
     """The shipped rule base plus two test models (an active Claude-format one and a Nova one), so the
     tests do not depend on which real models are alive today."""
-    target = tmp_path_factory.mktemp("rules") / "rules"
-    shutil.copytree(REPO / "rules", target)
-    doc = yaml.safe_load((target / "models.yaml").read_text())
-    haiku = next(m for m in doc["models"] if m["base_model_id"].startswith("anthropic.claude-3-haiku"))
-    claude = copy.deepcopy(haiku)
-    claude.update(id="test-claude", name="Test Claude", base_model_id=CLAUDE_BASE,
-                  inference_model_id="test.claude-active-v1:0", regions=[REGION])
-    claude["lifecycle"] = {"status": "active", "note": "test model", "sources": haiku["lifecycle"].get("sources", [])}
-    claude["limits"].update(min_training_records=8, min_validation_records=4)
-    nova = copy.deepcopy(claude)
-    nova.update(id="test-nova", name="Test Nova Micro", base_model_id=NOVA_BASE,
-                inference_model_id="amazon.nova-micro-v1:0", record_format="bedrock-conversation-2024")
-    nova["hyperparameters"] = {
-        "epochCount": {"type": "int", "default": 2, "min": 1, "max": 5},
-        "learningRate": {"type": "float", "default": 1e-5, "min": 1e-6, "max": 1e-4},
-        "learningRateWarmupSteps": {"type": "int", "default": 10, "min": 0, "max": 100}}
-    nova["limits"]["reserved_strings"] = ["User:", "Bot:", "Assistant:", "System:", "[EOS]"]
-    doc["models"] = [m for m in doc["models"] if m["id"] not in ("test-claude", "test-nova")] + [claude, nova]
-    (target / "models.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
-    return target
+    return write_test_rules(REPO / "rules", tmp_path_factory.mktemp("rules") / "rules")
 
 
 def record(i: int, nova: bool = False) -> dict:
