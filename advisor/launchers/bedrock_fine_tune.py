@@ -771,9 +771,15 @@ class Runner:
 
         config = write_eval_config(self.dir / "eval", Path(self.inputs["test"]["path"]), self.ctx["region"],
                                    self.ctx["inference_model_id"], target)
-        result = run_eval(config, RunOptions(output_dir=self.dir / "eval" / "run", progress=False,
+        result = run_eval(config, RunOptions(output_dir=self.dir / "eval" / "run", progress=False, retry_errors=True,
                                              cache_dir=self.dir / "eval" / "cache"))
         report = build_report(result)
+        if report.errors:
+            first = next((r["error"] for r in report.rows if r.get("error")), "no answer")
+            from advisor.errors import AdvisorError
+
+            raise AdvisorError(f"{report.errors} evaluation calls failed (first: {first}); the answers so far are "
+                               "kept: fix this and re-run the same command")
         table = [{"variant": v.name, "model": v.model, "examples": v.examples, "done": v.done, "errors": v.errors,
                   **{k: round(x, 2) for k, x in v.metrics.items()}} for v in report.variants]
         self.ledger.update("evaluate", config=str(config), table=table, metric=report.metric)

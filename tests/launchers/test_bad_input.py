@@ -103,3 +103,53 @@ def test_missing_training_file(cli, base_args, data):
     (data / "train.jsonl").unlink()
     rc, _, err = cli(*base_args, "--model", "test-claude", "--dry-run")
     assert rc == 2 and "train.jsonl" in err and "not found" in err
+
+
+@pytest.mark.parametrize("deploy, operation", [("on-demand", "CreateCustomModelDeployment"),
+                                               ("provisioned", "CreateProvisionedModelThroughput")])
+def test_access_denied_on_deploy_keeps_the_job_and_resumes(cli, base_args, s3, fake, moto_server, tmp_path,
+                                                           deploy, operation):
+    from tests.launchers.conftest import complete_job
+
+    model = "test-nova" if deploy == "on-demand" else "test-claude"
+    args = [*base_args, "--model", model, "--deploy", deploy, "--hourly-price", "20", "--yes"]
+    assert cli(*args)[0] == 4
+    complete_job(s3, tmp_path / "state")
+    fake.inject("bedrock", operation, 403, "AccessDeniedException", count=5)
+    rc, _, err = cli(*args)
+    assert rc == 2 and f"allow bedrock:{operation}" in err
+    fake.clear_faults()
+    assert cli(*args)[0] == 0
+    assert count_jobs(moto_server) == 1
+    assert fake.created["deployment" if deploy == "on-demand" else "provisioned"] == 1
+
+
+def test_eval_call_failures_fail_the_step_and_resume(cli, base_args, data, s3, fake, tmp_path):
+    from tests.launchers.conftest import complete_job
+
+    args = [*base_args, "--model", "test-nova", "--deploy", "on-demand", "--test", data / "test.jsonl", "--yes"]
+    assert cli(*args)[0] == 4
+    complete_job(s3, tmp_path / "state")
+    fake.inject("bedrock-runtime", "Converse", 403, "AccessDeniedException", count=100)
+    rc, _, err = cli(*args)
+    assert rc == 2 and "evaluation calls failed" in err and "Traceback" not in err
+    fake.clear_faults()
+    rc, _, err = cli(*args)
+    assert rc == 0, err
+    state = json.loads((tmp_path / "state" / "bedrock-fine-tune" / "state.json").read_text())
+    assert all(row["errors"] == 0 for row in state["steps"]["evaluate"]["resources"]["table"])
+
+
+def test_cleanup_with_a_running_job_exits_4_unless_asked_to_stop_it(cli, base_args, s3, tmp_path):
+    from tests.launchers.conftest import job_backend
+
+    assert cli(*base_args, "--model", "test-claude", "--yes")[0] == 4
+    state_dir = tmp_path / "state"
+    rc, _, err = cli("launch", "cleanup", "bedrock-fine-tune", "--state-dir", state_dir, "--yes")
+    assert rc == 4 and "--stop-job" in err
+    rc, out, _ = cli("launch", "cleanup", "bedrock-fine-tune", "--state-dir", state_dir, "--yes", "--stop-job")
+    assert rc == 0 and "stop customisation job" in out
+    name = json.loads((state_dir / "bedrock-fine-tune" / "state.json").read_text())["steps"]["create_job"][
+        "resources"]["job_name"]
+    assert job_backend(name).status == "Stopped"
+    assert count_objects(s3) == 2  # the data stays
