@@ -116,3 +116,21 @@ def test_reused_name_with_different_inputs_is_refused_naming_the_difference(cli,
         fh.write((data / "validation.jsonl").read_text())
     rc, _, err = cli(*base_args, "--model", "test-claude", "--yes")
     assert rc == 2 and "train:" in err
+
+
+def test_status_lists_launches_and_names_unknown_ones(cli, base_args, s3, tmp_path):
+    state = tmp_path / "state"
+    rc, out, _ = cli("launch", "status", "--state-dir", state)
+    assert rc == 0 and "no launches yet" in out
+    assert cli(*base_args, "--model", "test-claude", "--yes")[0] == 4
+    rc, out, _ = cli("launch", "status", "--state-dir", state)
+    assert rc == 0 and "bedrock-fine-tune" in out and "watch waiting" in out
+    rc, _, err = cli("launch", "status", "nope", "--state-dir", state)
+    assert rc == 2 and "no launch named 'nope'" in err
+
+
+def test_unknown_prices_are_said_to_be_unknown(cli, base_args):
+    rc, out, _ = cli(*base_args, "--model", "test-claude")
+    assert rc == 2
+    assert "Estimated cost of billed steps: unknown (no reliable price for create_job" in out
+    assert "--training-price" in out
