@@ -46,6 +46,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     if args.path in ("status", "cleanup"):
+        args.launch_name = args.launch_name or args.name
         return run_status(args) if args.path == "status" else run_cleanup(args)
     if not args.path:
         raise UsageError("name a path to launch, e.g. `advisor launch bedrock_fine_tune --answers FILE --dry-run`, "

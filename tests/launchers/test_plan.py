@@ -134,3 +134,21 @@ def test_unknown_prices_are_said_to_be_unknown(cli, base_args):
     assert rc == 2
     assert "Estimated cost of billed steps: unknown (no reliable price for create_job" in out
     assert "--training-price" in out
+
+
+def test_without_model_the_recommendations_model_is_used(cli, base_args, data, rules_dir, monkeypatch):
+    monkeypatch.setenv("ADVISOR_TODAY", "2026-06-01")  # a date when the recommended model is alive
+    rc, out, _ = cli("recommend", "--answers", data / "answers.yaml", "--rules", rules_dir, "--format", "json")
+    rec = json.loads(out)
+    if not rec.get("model"):
+        pytest.skip("these answers name no fine-tuning model in this rule base")
+    rc, out, err = cli(*base_args, "--dry-run", "--format", "json", "--region", rec["model"]["regions"][0])
+    assert rc == 0, err
+    plan = json.loads(out)
+    job = plan["steps"][3]["requests"][0]["params"]
+    assert job["baseModelIdentifier"] == rec["model"]["base_model_id"]
+    assert plan["context"]["model_id"] == rec["model"]["id"]
+    if rec.get("hyperparameters"):
+        for name, value in rec["hyperparameters"].items():
+            if name in job["hyperParameters"]:
+                assert float(job["hyperParameters"][name]) == pytest.approx(float(value))
