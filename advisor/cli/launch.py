@@ -91,7 +91,7 @@ def run_launch(args) -> int:
     answers = validate_answers(rulebase, load_answers(args.answers))
     rec = make_engine(rulebase).recommend(answers)
     name = check_name(args.name or path.replace("_", "-"))
-    inputs = module.inputs_from_args(args)
+    inputs = module.inputs_from_args(args, answers)
     inputs = {"answers": {"path": str(Path(args.answers).resolve()),
                           "sha256": hashlib.sha256(Path(args.answers).read_bytes()).hexdigest()}, **inputs}
     ledger = Ledger.for_launch(args.state_dir, name)

@@ -152,3 +152,15 @@ def test_without_model_the_recommendations_model_is_used(cli, base_args, data, r
         for name, value in rec["hyperparameters"].items():
             if name in job["hyperParameters"]:
                 assert float(job["hyperParameters"][name]) == pytest.approx(float(value))
+
+
+def test_prices_in_the_answers_are_used_when_no_flag_gives_them(cli, base_args, data):
+    text = (data / "answers.yaml").read_text()
+    (data / "answers.yaml").write_text(text + "  provisioned_throughput_hourly_usd: 30\n"
+                                              "  fine_tuning_training_cost_usd: 150\n")
+    rc, out, err = cli(*base_args, "--model", "test-claude", "--deploy", "provisioned", "--dry-run")
+    assert rc == 0, err
+    assert "$30.00 per hour" in out and "$150.00 from your answers" in out
+    rc, out, _ = cli(*base_args, "--model", "test-claude", "--deploy", "provisioned", "--hourly-price", "12",
+                     "--dry-run", "--name", "flagged")
+    assert "$12.00 per hour" in out
