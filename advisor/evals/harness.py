@@ -241,6 +241,13 @@ def _work(task: Task, provider, cache, read_cache: bool, retry: RetryConfig, rng
     return _row(task, "ok", cached=False, attempts=attempts, **fields)
 
 
+def _replace_fresh(options: RunOptions) -> RunOptions:
+    """After the batch rows are in the ledger, the rest of the run must append, not start afresh."""
+    import dataclasses
+
+    return dataclasses.replace(options, rerun_all=False) if options.rerun_all else options
+
+
 def _completion_fields(hit: dict[str, Any]) -> dict[str, Any]:
     return {k: hit.get(k) for k in ("text", "input_tokens", "output_tokens", "stop_reason", "latency_ms")}
 
@@ -265,6 +272,21 @@ def execute(plan: Plan, options: RunOptions) -> tuple[dict[tuple[str, str], dict
 
     pending = [t for t in plan.tasks if not finished(t)]
     stats = RunStats(planned=len(plan.tasks), skipped=len(plan.tasks) - len(pending))
+    batched = [t for t in pending if t.variant.batch]
+    pending = [t for t in pending if not t.variant.batch]
+    if batched:  # one Bedrock batch inference job per variant; rows join on recordId, never on order
+        from advisor.launchers.batch import eval_rows
+
+        rows = eval_rows(batched, cfg, Path(out_dir), _row)
+        ledger.open(fresh=options.rerun_all)
+        try:
+            ledger.append_many(rows)
+        finally:
+            ledger.close()
+        for row in rows:
+            stats.called += 1
+            stats.errors += row["status"] != "ok"
+        options = _replace_fresh(options)
     show = options.progress if options.progress is not None else sys.stderr.isatty()
     progress = Progress(len(pending), show)
     stop = threading.Event()
