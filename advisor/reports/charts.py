@@ -44,7 +44,8 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
                 width = w
                 break
         total += width
-    return total * size * (1.1 if bold else 1.03)
+    # DejaVu Sans (what Linux browsers fall back to) runs wider than Helvetica: allow for it.
+    return total * size * (1.25 if bold else 1.12)
 
 
 def _num(value: float) -> str:
