@@ -90,9 +90,13 @@ def write_entry(key: str, files: dict[str, BaseModel]) -> None:
     if path is None:
         return
     try:
-        payload = json.dumps({"format": FORMAT, "key": key,
-                              "files": {name: model.model_dump(mode="json") for name, model in files.items()}},
-                             ensure_ascii=False, separators=(",", ":"))
+        data = {name: model.model_dump(mode="json") for name, model in files.items()}
+        # Store only what reads back exactly (a YAML date under an ``Any`` field would come back as text).
+        for name, model in files.items():
+            if construct(type(model), data[name]).model_dump() != model.model_dump():
+                return
+        payload = json.dumps({"format": FORMAT, "key": key, "files": data}, ensure_ascii=False,
+                             separators=(",", ":"))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
@@ -102,7 +106,7 @@ def write_entry(key: str, files: dict[str, BaseModel]) -> None:
             if tmp.exists():
                 tmp.unlink()
         _prune(path.parent)
-    except (OSError, TypeError, ValueError):
+    except (OSError, TypeError, ValueError, Unsupported):
         return
 
 
@@ -124,9 +128,10 @@ def construct(schema: type[BaseModel], data: Any) -> BaseModel:
         raise Unsupported(f"{schema.__name__}: expected an object")
     values = {}
     for name, info in schema.model_fields.items():
-        key = info.alias or name
-        if key in data:
-            values[name] = _value(info.annotation, info.metadata, data[key])
+        if info.alias is not None and info.alias != name:
+            raise Unsupported(f"{schema.__name__}.{name} has an alias")
+        if name in data:
+            values[name] = _value(info.annotation, info.metadata, data[name])
     return schema.model_construct(**values)
 
 

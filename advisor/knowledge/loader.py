@@ -10,11 +10,12 @@ import hashlib
 from collections import UserDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, MutableMapping
 
 from pydantic import BaseModel
 
 from advisor.errors import InputError, Location, RuleBaseError
+from advisor.knowledge import cache
 from advisor.knowledge import models as m
 from advisor.knowledge.prices import PricesFile
 from advisor.knowledge.validation import validate_document
@@ -88,7 +89,7 @@ class RuleBase:
     models: dict[str, m.ModelSpec]
     hash: str
     prices: PricesFile = field(default_factory=PricesFile.model_construct)
-    documents: dict[str, YamlDocument] = field(default_factory=dict, repr=False)
+    documents: MutableMapping[str, YamlDocument] = field(default_factory=dict, repr=False)
 
     def load_scenarios(self) -> list[tuple[str, int, m.Scenario]]:
         """The scenario tests in ``scenarios/*.yaml`` as (file, line, scenario).
@@ -191,10 +192,9 @@ def load_rulebase(rules_dir: Path | str | None = None, *, use_cache: bool = True
     root = Path(rules_dir) if rules_dir is not None else default_rules_dir()
     if not root.is_dir():
         raise InputError("rule base directory not found", Location(str(root)))
-    key = None
+    key: str | None = None
+    digest: str | None = None
     if use_cache:
-        from advisor.knowledge import cache
-
         try:
             digest = _content_digest(_rule_files(root), root)
         except OSError:
@@ -205,16 +205,12 @@ def load_rulebase(rules_dir: Path | str | None = None, *, use_cache: bool = True
             if cached is not None:
                 return cached
     rulebase, parsed = _load(root)
-    if key is not None:
-        from advisor.knowledge import cache
-
-        cache.write_entry(key, parsed)
+    if key is not None and digest is not None and rulebase.hash == "sha256:" + digest[:16]:
+        cache.write_entry(key, parsed)  # unless a file changed while it was read
     return rulebase
 
 
 def _from_cache(root: Path, key: str, digest: str) -> RuleBase | None:
-    from advisor.knowledge import cache
-
     files = cache.read_entry(key)
     if files is None:
         return None

@@ -116,3 +116,17 @@ def test_the_key_covers_version_and_schema_source(tmp_path, monkeypatch):
     models = copy / "models.py"
     models.write_text(models.read_text(encoding="utf-8") + "\n# a new field\n", encoding="utf-8")
     assert cache.cache_key("abc") != key
+
+
+def test_what_would_not_read_back_exactly_is_not_cached(rules_copy, cache_folder):
+    # `assume` takes any YAML value; a date would come back from JSON as text, so nothing is stored.
+    questions = rules_copy / "questions.yaml"
+    data = yaml.safe_load(questions.read_text(encoding="utf-8"))
+    target = next(q for q in data["questions"] if q.get("unsure"))
+    target["unsure"]["assume"] = "DATE"
+    questions.write_text(yaml.safe_dump(data).replace("'DATE'", "2026-01-02").replace("DATE", "2026-01-02"),
+                         encoding="utf-8")
+    first = load_rulebase(rules_copy)
+    assert str(first.questions[target["id"]].unsure.assume) == "2026-01-02"
+    assert not list(cache_folder.glob("rulebase-*.json"))
+    assert _snapshot(load_rulebase(rules_copy)) == _snapshot(first)
