@@ -5,14 +5,18 @@ Prints the median wall time (and CPU time) of a headless recommendation against 
 `rules check` (target: under 1 s). Every round runs the anchor and each command once, in turn, so
 drift on a shared machine moves them alike. The recommendation is timed with the validated rule
 base cache warm (what a user gets from the second run on) and with the cache turned off.
-Run: python bench/bench_recommend.py [--runs N]
+On a busy machine wall and even CPU times swing by a third; ``--instructions`` also counts the
+instructions each command executes under valgrind's cachegrind (slow, but the same on any load).
+Run: python bench/bench_recommend.py [--runs N] [--instructions]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,9 +38,21 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def instructions(cmd: list[str], env: dict[str, str]) -> int | None:
+    """Instructions executed by ``cmd`` (valgrind cachegrind), or None without valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    result = subprocess.run([valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                             *cmd], cwd=REPO, env=dict(env, PYTHONHASHSEED="0"), capture_output=True, text=True)
+    found = re.search(r"I\s+refs:\s+([\d,]+)", result.stderr)
+    return int(found.group(1).replace(",", "")) if found else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--instructions", action="store_true", help="also count instructions with valgrind")
     args = parser.parse_args()
     py = sys.executable
     recommend = [py, "-m", "advisor", "recommend", "--answers", str(EXAMPLE), "--format", "json"]
@@ -47,8 +63,8 @@ def main() -> None:
             "anchor": ([py, "-c", "import pydantic, yaml"], warm),
             # What any pydantic-validated command pays before doing anything: BaseModel's machinery is
             # imported lazily, so `import pydantic` alone does not include it.
-            "floor": ([py, "-c", "import yaml\nfrom pydantic import BaseModel\nclass M(BaseModel):\n    x: int\nM(x=1)"],
-                      warm),
+            "floor": ([py, "-c",
+                       "import yaml\nfrom pydantic import BaseModel\nclass M(BaseModel):\n    x: int\nM(x=1)"], warm),
             "recommend": (recommend, warm),
             "recommend_cold": (recommend, cold),
         }
@@ -62,6 +78,8 @@ def main() -> None:
                 walls[name].append(wall)
                 cpus[name].append(cpu)
         checks = [run([py, "-m", "advisor", "rules", "check"], warm)[0] for _ in range(max(3, args.runs // 3))]
+        counts = ({name: instructions(cmd, env) for name, (cmd, env) in commands.items()}
+                  if args.instructions else {})
 
     sys.path.insert(0, str(REPO))
     from advisor.verify import check_rulebase
@@ -80,6 +98,12 @@ def main() -> None:
         note = {"floor": " (floor)", "recommend": " (target <= 1.5x)"}.get(name, "")
         print(f"{label:38s} wall {wall[name] * 1000:6.1f} ms  ratio {wall[name] / wall['anchor']:.2f}x   "
               f"cpu {cpu[name] * 1000:6.1f} ms  ratio {cpu[name] / cpu['anchor']:.2f}x{note}")
+    if counts and all(counts.values()):
+        print("instructions (valgrind cachegrind, independent of the machine's load):")
+        for name, label in labels.items():
+            print(f"{label:38s} {counts[name] / 1e6:8.0f} M   ratio {counts[name] / counts['anchor']:.2f}x")
+    elif args.instructions:
+        print("instructions: valgrind is not installed (apt-get install valgrind), not counted")
     print(f"{'advisor rules check (whole process)':38s} wall {statistics.median(checks) * 1000:6.1f} ms  "
           "(target < 1000 ms)")
     print(f"{'rules check (in process, warm import)':38s} wall {check_inproc * 1000:6.1f} ms")

@@ -183,7 +183,7 @@ def _value(tp: Any, metadata: list[Any], value: Any) -> Any:
             return tuple(_value(args[0], [], v) for v in value)
         if len(args) != len(value):
             raise Unsupported("tuple length")
-        return tuple(_value(a, [], v) for a, v in zip(args, value))
+        return tuple(_value(a, [], v) for a, v in zip(args, value, strict=True))
     if origin is dict and isinstance(value, dict):
         key_type, item = args if args else (str, Any)
         if key_type is not str:

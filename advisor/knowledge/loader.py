@@ -114,7 +114,7 @@ class RuleBase:
                 for i, sc in enumerate(parsed.scenarios):
                     scenarios.append((rel, doc.locate(("scenarios", i)).line or 0, sc))
         if problems:
-            raise RuleBaseError(f"{len(problems)} problem(s) in scenarios", Location(str(scenario_dir)), problems)
+            raise RuleBaseError(f"{len(problems)} problem(s) in scenarios", Location(str(scenario_dir)), [*problems])
         return scenarios
 
     @property
@@ -255,7 +255,7 @@ def _load(root: Path) -> tuple[RuleBase, dict[str, BaseModel]]:
         parsed[name] = validate_document(doc, schema, problems)
 
     if problems:
-        raise RuleBaseError(f"{len(problems)} problem(s) in rule base {root}", Location(str(root)), problems)
+        raise RuleBaseError(f"{len(problems)} problem(s) in rule base {root}", Location(str(root)), [*problems])
     return _assemble(root, parsed, _content_hash(read_files, root), documents), parsed
 
 
@@ -263,7 +263,9 @@ def _assemble(root: Path, parsed: dict[str, Any], content_hash: str, documents) 
     def by_id(items):
         return {item.id: item for item in items}
 
-    get = parsed.get
+    def get(name: str) -> Any:
+        return parsed.get(name)
+
     return RuleBase(
         directory=root,
         info=get("ruleset.yaml"),

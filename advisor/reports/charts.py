@@ -264,7 +264,7 @@ def cost_chart_svg(economics: dict[str, Any]) -> str | None:
         parts.append(f'<line x1="{_num(x)}" y1="{_num(top)}" x2="{_num(x)}" y2="{_num(top + plot_h)}" '
                      f'stroke="{_GRID}" stroke-width="0.6"/>')
         parts.append(_text(x, top + plot_h + 4, _si(t), size, anchor="middle", baseline="top"))
-    for t, label in zip(y_ticks, y_labels):
+    for t, label in zip(y_ticks, y_labels, strict=True):
         y = py(t)
         parts.append(f'<line x1="{_num(left)}" y1="{_num(y)}" x2="{_num(left + plot_w)}" y2="{_num(y)}" '
                      f'stroke="{_GRID}" stroke-width="0.6"/>')
@@ -297,9 +297,9 @@ def cost_chart_svg(economics: dict[str, Any]) -> str | None:
         if n and baseline is not None and low <= n <= high and cost(baseline, n) > 0:
             x, y = px(n), py(cost(baseline, n))
             parts.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3.5" fill="{_TEXT}"/>')
-            label = ["break-even", f"{n:,.0f}"]
-            fits_left = x - 4 - max(text_width(t, 10) for t in label) >= 0
-            parts.append(_text(x - 4 if fits_left else x + 4, y - 4, label, 10,
+            marker = ["break-even", f"{n:,.0f}"]
+            fits_left = x - 4 - max(text_width(t, 10) for t in marker) >= 0
+            parts.append(_text(x - 4 if fits_left else x + 4, y - 4, marker, 10,
                                anchor="end" if fits_left else "start", baseline="bottom"))
     return _svg(width, height, "monthly cost of each option against requests per month", parts)
 
@@ -317,10 +317,10 @@ def bar_chart_svg(groups: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, 
     tail = max((text_width(t, 11) for labels in value_labels for t in labels), default=0) + 12
     parts: list[str] = []
     y = 10.0
-    for (name, bars), labels in zip(groups, value_labels):
+    for (name, bars), labels in zip(groups, value_labels, strict=True):
         block = max(len(bars), 1) * (bar_h + 2)
         parts.append(_text(left - 8, y + min(block, bar_h) / 2, name, size, anchor="end", bold=True))
-        for i, ((key, value), text) in enumerate(zip(bars, labels)):
+        for i, ((_, value), text) in enumerate(zip(bars, labels, strict=True)):
             w = area * max(0.0, min(value, maximum)) / maximum if maximum else 0.0
             parts.append(f'<rect x="{_num(left)}" y="{_num(y)}" width="{_num(w)}" height="{_num(bar_h)}" '
                          f'fill="{_SERIES[i % len(_SERIES)]}"><title>{escape(text)}</title></rect>')

@@ -26,7 +26,7 @@ def _texts_fit(svg: str) -> list[str]:
             x, y, line = float(span.get("x")), float(span.get("y")), span.text or ""
             w = text_width(line, size, bold)
             start = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
-            assert start >= 0 and start + w <= width + 0.5, f"{line!r} sticks out ({start:.0f}..{start + w:.0f} of {width})"
+            assert start >= 0 and start + w <= width + 0.5, f"{line!r} sticks out ({start:.0f}..{start + w:.0f})"
             assert size / 2 <= y + 0.5 and y <= height, f"{line!r} is above or below the picture"
             lines.append(line)
     return lines
