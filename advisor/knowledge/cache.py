@@ -43,8 +43,12 @@ def cache_dir() -> Path | None:
     if configured is not None:
         return Path(configured).expanduser() if configured.strip() else None
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "advisor"
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "advisor"
+    try:
+        return Path.home() / ".cache" / "advisor"
+    except (RuntimeError, KeyError):  # no home folder to be found: no cache
+        return None
 
 
 def cache_key(content_digest: str) -> str:

@@ -130,3 +130,16 @@ def test_what_would_not_read_back_exactly_is_not_cached(rules_copy, cache_folder
     assert str(first.questions[target["id"]].unsure.assume) == "2026-01-02"
     assert not list(cache_folder.glob("rulebase-*.json"))
     assert _snapshot(load_rulebase(rules_copy)) == _snapshot(first)
+
+
+def test_no_home_folder_means_no_cache(rules_copy, monkeypatch):
+    from pathlib import Path
+
+    def nowhere():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(nowhere))
+    assert cache.cache_dir() is None
+    assert load_rulebase(rules_copy).version
