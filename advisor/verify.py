@@ -141,7 +141,7 @@ def _cited(rb) -> list[tuple[str, list[str], Location]]:
         for key in ("sources", "limit_sources", "hyperparameter_sources"):
             out.append((model.id, getattr(model, key), rb.locate("models.yaml", ("models", i, key))))
         out.append((model.id, model.lifecycle.sources, rb.locate("models.yaml", ("models", i, "lifecycle", "sources"))))
-    prices = rb.extras.get("prices.yaml")
+    prices = rb.prices
     if prices is not None:
         for i, p in enumerate(prices.token_prices):
             out.append((p.id, p.sources, rb.locate("prices.yaml", ("token_prices", i, "sources"))))

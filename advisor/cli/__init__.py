@@ -33,7 +33,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"advisor: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole ``advisor`` parser, or with ``only`` the parser of that one command (the other
+    command modules are then not imported, which keeps a single command's start-up short)."""
     parser = _Parser(
         prog="advisor",
         description="Should you fine-tune a language model? Run the interview, get a recommendation, launch it.",
@@ -41,17 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"advisor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in COMMANDS.items():
-        mod = importlib.import_module(f"advisor.cli.{module}")
-        mod.add_parser(sub)
+        if only is None or name == only:
+            mod = importlib.import_module(f"advisor.cli.{module}")
+            mod.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    # A known command first: only its module is needed. Anything else (no command, --help, --version,
+    # a typo) gets the whole parser, so help and errors list every command as before.
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["interview", *argv])
+        args = build_parser("interview").parse_args(["interview", *argv])
     try:
         return int(args.handler(args) or 0)
     except AdvisorError as exc:

@@ -235,28 +235,11 @@ def write_outputs(report: Report, out_dir: Path, formats: tuple[str, ...] = ("cs
 
 def _bar_chart(report: Report) -> str:
     """An inline SVG bar chart of every metric per variant (no scripts, no external files)."""
+    from advisor.reports.charts import bar_chart_svg
+
     keys = list(report.variants[0].metrics) if report.variants else []
-    colours = ["#3b6ea8", "#d9822b", "#4a9a5b", "#8e5ea2"]
-    bar_h, gap, left, width = 16, 6, 180, 420
-    groups = len(report.variants)
-    height = groups * (len(keys) * (bar_h + 2) + gap) + 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 80}" height="{height}" '
-             f'role="img" aria-label="metrics per variant">']
-    y = 10
-    for v in report.variants:
-        parts.append(f'<text x="{left - 8}" y="{y + bar_h}" text-anchor="end" font-size="12">'
-                     f'{html.escape(v.name)}</text>')
-        for i, key in enumerate(keys):
-            value = v.metrics.get(key, 0.0)
-            w = width * max(0.0, min(value, 100.0)) / 100
-            parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colours[i % 4]}">'
-                         f'<title>{html.escape(key)} {value:.2f}</title></rect>')
-            parts.append(f'<text x="{left + w + 4:.1f}" y="{y + bar_h - 4}" font-size="11">'
-                         f'{html.escape(key)} {value:.2f}</text>')
-            y += bar_h + 2
-        y += gap
-    parts.append("</svg>")
-    return "".join(parts)
+    groups = [(v.name, [(key, v.metrics.get(key, 0.0) or 0.0) for key in keys]) for v in report.variants]
+    return bar_chart_svg(groups, maximum=100.0, label="metrics per variant")
 
 
 def render_html(report: Report) -> str:

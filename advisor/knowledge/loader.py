@@ -1,16 +1,24 @@
-"""Load a rule base directory into validated models, collecting every schema error with file:line."""
+"""Load a rule base directory into validated models, collecting every schema error with file:line.
+
+A rule base that validated once is kept in the user's cache folder (see :mod:`advisor.knowledge.cache`)
+and read back from there while its files, the advisor version and the schemas stay the same.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections import UserDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, MutableMapping
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from advisor.errors import InputError, Location, RuleBaseError
+from advisor.knowledge import cache
 from advisor.knowledge import models as m
+from advisor.knowledge.prices import PricesFile
+from advisor.knowledge.validation import validate_document
 from advisor.knowledge.yamlio import YamlDocument, read_yaml
 
 __all__ = ["RuleBase", "load_rulebase", "default_rules_dir", "RULE_FILES"]
@@ -29,6 +37,7 @@ RULE_FILES: dict[str, tuple[type[BaseModel], bool]] = {
     "readiness.yaml": (m.ReadinessFile, False),
     "use_cases.yaml": (m.UseCasesFile, False),
     "models.yaml": (m.ModelsFile, False),
+    "prices.yaml": (PricesFile, False),
 }
 SCENARIO_DIR = "scenarios"
 
@@ -40,6 +49,25 @@ def default_rules_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return here.parent / "rules"
+
+
+class _Documents(UserDict):
+    """The rule files' node trees, parsed on first use when the rule base came from the cache."""
+
+    def __init__(self, read: Callable[[], dict[str, YamlDocument]] | None = None,
+                 documents: dict[str, YamlDocument] | None = None):
+        self._read = read
+        self._data = documents
+
+    @property
+    def data(self) -> dict[str, YamlDocument]:  # type: ignore[override]
+        if self._data is None:
+            self._data = self._read() if self._read is not None else {}
+        return self._data
+
+    @data.setter
+    def data(self, value: dict[str, YamlDocument]) -> None:
+        self._data = value
 
 
 @dataclass
@@ -60,8 +88,8 @@ class RuleBase:
     use_cases: m.UseCasesFile | None
     models: dict[str, m.ModelSpec]
     hash: str
-    documents: dict[str, YamlDocument] = field(default_factory=dict, repr=False)
-    extras: dict[str, Any] = field(default_factory=dict, repr=False)
+    prices: PricesFile = field(default_factory=PricesFile.model_construct)
+    documents: MutableMapping[str, YamlDocument] = field(default_factory=dict, repr=False)
 
     def load_scenarios(self) -> list[tuple[str, int, m.Scenario]]:
         """The scenario tests in ``scenarios/*.yaml`` as (file, line, scenario).
@@ -81,12 +109,12 @@ class RuleBase:
                 problems.append(RuleBaseError(exc.message, exc.location))
                 continue
             self.documents[rel] = doc
-            parsed = _validate(doc, m.ScenariosFile, problems)
+            parsed = validate_document(doc, m.ScenariosFile, problems)
             if parsed is not None:
                 for i, sc in enumerate(parsed.scenarios):
                     scenarios.append((rel, doc.locate(("scenarios", i)).line or 0, sc))
         if problems:
-            raise RuleBaseError(f"{len(problems)} problem(s) in scenarios", Location(str(scenario_dir)), problems)
+            raise RuleBaseError(f"{len(problems)} problem(s) in scenarios", Location(str(scenario_dir)), [*problems])
         return scenarios
 
     @property
@@ -137,39 +165,76 @@ class RuleBase:
         return Location(str(self.directory))
 
 
-def _validate(doc: YamlDocument, schema: type[BaseModel], problems: list[RuleBaseError]) -> BaseModel | None:
-    if not isinstance(doc.data, dict):
-        problems.append(RuleBaseError("expected a mapping at the top of the file", doc.locate(())))
-        return None
-    try:
-        return schema.model_validate(doc.data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            dotted = ".".join(str(p) for p in loc) or "(top)"
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(RuleBaseError(f"{dotted}: {msg}", doc.locate(loc)))
-        return None
+def _rule_files(root: Path) -> list[Path]:
+    return [root / name for name in RULE_FILES if (root / name).is_file()]
 
 
-def _content_hash(files: list[Path], root: Path) -> str:
+def _content_digest(files: list[Path], root: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
-    return "sha256:" + digest.hexdigest()[:16]
+    return digest.hexdigest()
 
 
-def load_rulebase(rules_dir: Path | str | None = None) -> RuleBase:
+def _content_hash(files: list[Path], root: Path) -> str:
+    return "sha256:" + _content_digest(files, root)[:16]
+
+
+def load_rulebase(rules_dir: Path | str | None = None, *, use_cache: bool = True) -> RuleBase:
     """Read, validate and index a rule base. Raises :class:`RuleBaseError` listing every problem.
 
     Cross-references (undefined ids, cycles, …) are *not* checked here; ``advisor rules check`` does that.
+    With ``use_cache`` (the default) a rule base that validated before is read from the user's cache.
     """
     root = Path(rules_dir) if rules_dir is not None else default_rules_dir()
     if not root.is_dir():
         raise InputError("rule base directory not found", Location(str(root)))
+    key: str | None = None
+    digest: str | None = None
+    if use_cache:
+        try:
+            digest = _content_digest(_rule_files(root), root)
+        except OSError:
+            digest = None  # an unreadable file: the full load below names it
+        if digest is not None:
+            key = cache.cache_key(digest)
+            cached = _from_cache(root, key, digest)
+            if cached is not None:
+                return cached
+    rulebase, parsed = _load(root)
+    if key is not None and digest is not None and rulebase.hash == "sha256:" + digest[:16]:
+        cache.write_entry(key, parsed)  # unless a file changed while it was read
+    return rulebase
+
+
+def _from_cache(root: Path, key: str, digest: str) -> RuleBase | None:
+    files = cache.read_entry(key)
+    if files is None:
+        return None
+    present = {path.name for path in _rule_files(root)}
+    if set(files) != present:
+        return None
+    try:
+        parsed = {name: cache.construct(RULE_FILES[name][0], data) for name, data in files.items()}
+    except Exception:  # noqa: BLE001 - any surprise in a cached entry means: validate the files again
+        return None
+
+    def read_documents() -> dict[str, YamlDocument]:
+        documents = {}
+        for name in files:
+            try:
+                documents[name] = read_yaml(root / name)
+            except InputError:
+                continue
+        return documents
+
+    return _assemble(root, parsed, "sha256:" + digest[:16], _Documents(read_documents))
+
+
+def _load(root: Path) -> tuple[RuleBase, dict[str, BaseModel]]:
     problems: list[RuleBaseError] = []
     parsed: dict[str, Any] = {}
     documents: dict[str, YamlDocument] = {}
@@ -187,32 +252,20 @@ def load_rulebase(rules_dir: Path | str | None = None) -> RuleBase:
             continue
         read_files.append(path)
         documents[name] = doc
-        parsed[name] = _validate(doc, schema, problems)
-
-    # Extension files (e.g. prices.yaml) register a loader here; see advisor.knowledge.extensions.
-    from advisor.knowledge.extensions import EXTENSION_FILES
-
-    extras: dict[str, Any] = {}
-    for name, (schema, _required) in EXTENSION_FILES.items():
-        path = root / name
-        if not path.exists():
-            continue
-        try:
-            doc = read_yaml(path)
-        except InputError as exc:
-            problems.append(RuleBaseError(exc.message, exc.location))
-            continue
-        read_files.append(path)
-        documents[name] = doc
-        extras[name] = _validate(doc, schema, problems)
+        parsed[name] = validate_document(doc, schema, problems)
 
     if problems:
-        raise RuleBaseError(f"{len(problems)} problem(s) in rule base {root}", Location(str(root)), problems)
+        raise RuleBaseError(f"{len(problems)} problem(s) in rule base {root}", Location(str(root)), [*problems])
+    return _assemble(root, parsed, _content_hash(read_files, root), documents), parsed
 
+
+def _assemble(root: Path, parsed: dict[str, Any], content_hash: str, documents) -> RuleBase:
     def by_id(items):
         return {item.id: item for item in items}
 
-    get = parsed.get
+    def get(name: str) -> Any:
+        return parsed.get(name)
+
     return RuleBase(
         directory=root,
         info=get("ruleset.yaml"),
@@ -227,7 +280,7 @@ def load_rulebase(rules_dir: Path | str | None = None) -> RuleBase:
         readiness=list(get("readiness.yaml").readiness) if get("readiness.yaml") else [],
         use_cases=get("use_cases.yaml"),
         models=by_id(get("models.yaml").models) if get("models.yaml") else {},
-        hash=_content_hash(read_files, root),
+        hash=content_hash,
+        prices=get("prices.yaml") or PricesFile.model_construct(),
         documents=documents,
-        extras=extras,
     )

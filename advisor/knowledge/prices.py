@@ -60,20 +60,12 @@ class PricesFile(Strict):
 
 
 def prices_of(rulebase) -> PricesFile:
-    """The rule base's prices (empty when it ships no prices.yaml)."""
-    return rulebase.extras.get("prices.yaml") or PricesFile()
+    """The rule base's prices (empty when it ships no prices.yaml); the same as ``rulebase.prices``."""
+    return rulebase.prices
 
 
 def load_user_prices(path: Path | str) -> PricesFile:
     """Read a user's price file (same shape as rules/prices.yaml); errors name file and line."""
-    from advisor.errors import InputError
-    from advisor.knowledge.loader import _validate
-    from advisor.knowledge.yamlio import read_yaml
+    from advisor.knowledge.validation import load_document
 
-    doc = read_yaml(path)
-    problems: list = []
-    result = _validate(doc, PricesFile, problems)
-    if result is None:
-        first = problems[0]
-        raise InputError(first.message, first.location)
-    return result
+    return load_document(path, PricesFile)

@@ -3,7 +3,7 @@
 * :class:`BedrockConverse` — Amazon Bedrock through boto3's ``Converse`` API (foundation models,
   inference profiles and ``provisioned-model`` ARNs of custom models alike).
 * :class:`OpenAIChat` — any OpenAI-compatible ``/v1/chat/completions`` endpoint (vLLM, Ollama,
-  llama.cpp's ``llama-server``, OpenAI itself) through the ``openai`` SDK.
+  llama.cpp's ``llama-server``, OpenAI itself) over HTTP with ``httpx``.
 
 Both turn every failure into :class:`ProviderError`, flagged ``retryable`` for throttling, timeouts,
 connection failures and 5xx answers (with the server's ``retry-after`` when it sent one). The SDKs'

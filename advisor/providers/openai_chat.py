@@ -1,20 +1,29 @@
-"""OpenAI-compatible chat endpoints (vLLM, Ollama, llama.cpp ``llama-server``, OpenAI) via the ``openai`` SDK."""
+"""OpenAI-compatible chat endpoints (vLLM, Ollama, llama.cpp ``llama-server``, OpenAI) over plain HTTP.
+
+One ``POST {base_url}/chat/completions`` per call with ``httpx``: the wire format is small and stable,
+so no SDK is needed. Failures become :class:`ProviderError`; the harness owns retries and back-off.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 import time
 from typing import Any
 
 from advisor.providers.base import ChatRequest, Completion, ProviderError, parse_retry_after
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+BASE_URL_ENV = "OPENAI_BASE_URL"
 
 
 class OpenAIChat:
     """Calls ``POST {base_url}/chat/completions``.
 
     The API key is read from the environment variable named by ``api_key_env`` (never from the
-    config file); local servers that need none get a placeholder. The SDK's retries are off
-    (``max_retries=0``) so the harness owns back-off.
+    config file) and sent as a bearer token; local servers that need none get a placeholder.
+    ``base_url`` defaults to ``$OPENAI_BASE_URL``, else the OpenAI API. Nothing is retried here.
     """
 
     kind = "openai"
@@ -27,62 +36,75 @@ class OpenAIChat:
         self.concurrency = int(concurrency)
         self.timeout = float(timeout)
         self._client = None
+        self._lock = threading.Lock()
+
+    def endpoint(self) -> str:
+        """The base URL calls go to, ending in ``/``."""
+        url = self.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        return url if url.endswith("/") else url + "/"
 
     def identity(self) -> dict[str, Any]:
         """Kind and the base URL actually used (``OPENAI_BASE_URL`` may set it)."""
-        return {"kind": self.kind, "base_url": str(self.client().base_url)}
+        return {"kind": self.kind, "base_url": self.endpoint()}
 
     def client(self):
-        """The SDK client, built on first use (``openai`` is imported only here)."""
-        if self._client is None:
-            import openai
+        """The HTTP client, built on first use (``httpx`` is imported only here); shared by all threads."""
+        with self._lock:
+            if self._client is None:
+                import httpx
 
-            key = os.environ.get(self.api_key_env or "") if self.api_key_env else None
-            if not key and self.base_url is None:
-                raise ProviderError(f"{self.name}: set {self.api_key_env} to call the OpenAI API", fatal=True)
-            # the SDK's default connection pool (hundreds of connections) is larger than any concurrency here
-            self._client = openai.OpenAI(base_url=self.base_url, api_key=key or "not-needed", max_retries=0,
-                                         timeout=self.timeout)
-        return self._client
+                key = os.environ.get(self.api_key_env or "") if self.api_key_env else None
+                if not key and self.base_url is None:
+                    raise ProviderError(f"{self.name}: set {self.api_key_env} to call the OpenAI API", fatal=True)
+                pool = max(1, self.concurrency)
+                self._client = httpx.Client(
+                    base_url=self.endpoint(), timeout=self.timeout,
+                    limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+                    headers={"Authorization": f"Bearer {key or 'not-needed'}", "Accept": "application/json"},
+                )
+            return self._client
 
     def build_request(self, request: ChatRequest) -> dict[str, Any]:
-        """The ``chat.completions.create`` keyword arguments for a :class:`ChatRequest`."""
+        """The JSON body of ``/chat/completions`` for a :class:`ChatRequest`."""
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages += [{"role": role, "content": text} for role, text in request.messages]
-        kwargs: dict[str, Any] = {"model": request.model, "messages": messages, "max_tokens": int(request.max_tokens)}
+        body: dict[str, Any] = {"model": request.model, "messages": messages, "max_tokens": int(request.max_tokens)}
         if request.temperature is not None:
-            kwargs["temperature"] = float(request.temperature)
+            body["temperature"] = float(request.temperature)
         if request.top_p is not None:
-            kwargs["top_p"] = float(request.top_p)
+            body["top_p"] = float(request.top_p)
         if request.stop:
-            kwargs["stop"] = list(request.stop)
-        return kwargs
+            body["stop"] = list(request.stop)
+        return body
 
     def complete(self, request: ChatRequest) -> Completion:
-        import openai
+        import httpx
 
         client = self.client()
+        payload = json.dumps(self.build_request(request), ensure_ascii=False).encode("utf-8")
         started = time.perf_counter()
         try:
-            # The SDK's generic ``post`` (its documented route for any endpoint) with ``cast_to=object``
-            # returns the JSON as is: it skips the typed request transform and response models, over
-            # half of the SDK's per-call CPU (which matters with many threads on one GIL), and it
-            # tolerates local servers whose JSON is not quite OpenAI's. Errors are the same SDK errors.
-            doc = client.post("/chat/completions", body=self.build_request(request), cast_to=object)
-        except openai.APIStatusError as exc:
-            status = exc.status_code
-            retryable = status in (408, 409, 429) or status >= 500
-            headers = exc.response.headers if exc.response is not None else {}
-            raise ProviderError(f"{self.name}: HTTP {status}: {_message(exc)}", retryable=retryable,
-                                retry_after=parse_retry_after(headers.get("retry-after")), status=status,
-                                fatal=status == 401) from None
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise ProviderError(f"{self.name}: {exc.__class__.__name__}: {exc}", retryable=True) from None
-        except openai.OpenAIError as exc:
-            raise ProviderError(f"{self.name}: {exc}") from None
+            response = client.post("chat/completions", content=payload,
+                                   headers={"Content-Type": "application/json"})
+        except httpx.TimeoutException as exc:
+            raise ProviderError(f"{self.name}: timed out after {self.timeout:g} s ({exc.__class__.__name__})",
+                                retryable=True) from None
+        except httpx.TransportError as exc:
+            raise ProviderError(f"{self.name}: connection failed ({exc.__class__.__name__}: {exc})",
+                                retryable=True) from None
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"{self.name}: {exc.__class__.__name__}: {exc}") from None
+        latency = (time.perf_counter() - started) * 1000
+        status = response.status_code
+        if status >= 400:
+            raise ProviderError(f"{self.name}: HTTP {status}: {_message(response)}",
+                                retryable=status in (408, 409, 429) or status >= 500,
+                                retry_after=parse_retry_after(response.headers.get("retry-after")), status=status,
+                                fatal=status == 401)
+        try:
+            doc = json.loads(response.content)
         except ValueError as exc:  # the body was not JSON
             raise ProviderError(f"{self.name}: unreadable response: {exc}", retryable=True) from None
-        latency = (time.perf_counter() - started) * 1000
         if not isinstance(doc, dict):
             raise ProviderError(f"{self.name}: unexpected response body (not a JSON object)", retryable=True)
         choices = doc.get("choices") or [{}]
@@ -96,11 +118,25 @@ class OpenAIChat:
                           output_tokens=usage.get("completion_tokens"), stop_reason=choice.get("finish_reason"),
                           latency_ms=latency)
 
+    def close(self) -> None:
+        """Close the connection pool (the provider builds a new one if used again)."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
-def _message(exc) -> str:
-    body = getattr(exc, "body", None)
+
+def _message(response) -> str:
+    """The server's error message: ``error.message`` of a JSON body, else the start of the body."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        body = None
     if isinstance(body, dict):
         err = body.get("error", body)
         if isinstance(err, dict) and err.get("message"):
             return str(err["message"])
-    return str(exc.message if hasattr(exc, "message") else exc)
+        if isinstance(err, str) and err:
+            return err
+    text = response.text.strip()
+    return text[:300] if text else (response.reason_phrase or "no message")

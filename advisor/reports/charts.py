@@ -1,36 +1,83 @@
-"""Pictures for the HTML report, drawn with matplotlib and returned as inline SVG text.
+"""Pictures for the HTML reports, written as inline SVG text by plain Python (no plotting library).
 
-matplotlib is imported here only, and this module only when an HTML report is rendered, so the
-headless CLI stays fast. Output is deterministic (fixed hash salt, no date) so reports can be diffed.
+Three drawings: the decision table as a tree with the taken path highlighted, the monthly cost of each
+economics option against the volume (log-log), and the eval report's bars of each metric per variant.
+Text widths are estimated from per-character widths of a sans-serif font (rounded up), and every
+drawing is sized from the text it holds, so no label is cut off. Every text is escaped; the output
+holds no script and no reference outside itself, and is deterministic so reports can be diffed.
 """
 
 from __future__ import annotations
 
-import io
+import math
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any
+from html import escape
+from typing import Any, Iterable, Sequence
 
-__all__ = ["decision_tree_svg", "cost_chart_svg"]
+__all__ = ["decision_tree_svg", "cost_chart_svg", "bar_chart_svg", "text_width"]
 
 _HIGHLIGHT = "#1a7f37"
 _MUTED = "#8c959f"
 _TEXT = "#1f2328"
-_RC = {
-    "svg.hashsalt": "advisor-report",  # stable element ids across runs
-    "svg.fonttype": "none",  # keep text as text: smaller, selectable, searchable
-    "font.family": "sans-serif",
-    "font.size": 9,
-}
+_SOFT_TEXT = "#57606a"
+_GRID = "#d0d7de"
+_SERIES = ("#3b6ea8", "#d9822b", "#4a9a5b", "#8e5ea2", "#b8434e", "#5f6b7a")
+_DASHES = ("", "8 4", "10 3 2 3", "2 3")
+_FONT = 'font-family="Helvetica, Arial, sans-serif"'
+
+# Advance widths (fraction of the font size) of Helvetica/Arial, grouped; a little generous on purpose.
+_NARROW = set("ijl.,:;'|!`")
+_THIN = set("ftrI()[]{}/\\- \"")
+_WIDE = set("mwMW@%")
+_CAPS = set("ABCDEFGHJKLNOPQRSTUVXYZ&#")
+_WIDTHS = [(_NARROW, 0.28), (_THIN, 0.36), (_WIDE, 0.9), (_CAPS, 0.72)]
 
 
-def _svg(fig) -> str:
-    """The figure as an inline ``<svg>`` element (no XML prolog, DOCTYPE or date)."""
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    text = buf.getvalue()
-    return text[text.index("<svg"):].strip()
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """An upper estimate of the width of ``text`` in a sans-serif font of ``size`` px."""
+    total = 0.0
+    for ch in text:
+        width = 0.58 if ch.isascii() else 0.75
+        for group, w in _WIDTHS:
+            if ch in group:
+                width = w
+                break
+        total += width
+    # DejaVu Sans (what Linux browsers fall back to) runs wider than Helvetica: allow for it.
+    return total * size * (1.25 if bold else 1.12)
 
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _text(x: float, y: float, lines: Sequence[str] | str, size: float, *, anchor: str = "start",
+          colour: str = _TEXT, bold: bool = False, baseline: str = "middle", line_height: float | None = None) -> str:
+    """A (multi-line) text element; ``y`` is the middle of the block (or its top/bottom with baseline)."""
+    lines = [lines] if isinstance(lines, str) else list(lines)
+    step = line_height or size * 1.25
+    if baseline == "middle":
+        first = y - step * (len(lines) - 1) / 2
+    elif baseline == "top":
+        first = y + size * 0.5
+    else:  # bottom: the block ends at y
+        first = y - step * (len(lines) - 1) - size * 0.3
+    weight = ' font-weight="bold"' if bold else ""
+    spans = "".join(f'<tspan x="{_num(x)}" y="{_num(first + i * step)}">{escape(line)}</tspan>'
+                    for i, line in enumerate(lines))
+    return (f'<text font-size="{_num(size)}" text-anchor="{anchor}" dominant-baseline="central" '
+            f'fill="{colour}"{weight}>{spans}</text>')
+
+
+def _svg(width: float, height: float, label: str, body: Iterable[str]) -> str:
+    width, height = math.ceil(width), math.ceil(height)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" {_FONT}>'
+            f"<title>{escape(label)}</title>" + "".join(body) + "</svg>")
+
+
+# --- the decision tree --------------------------------------------------------------------------
 
 @dataclass
 class _Node:
@@ -38,7 +85,7 @@ class _Node:
     depth: int
     children: list["_Node"] = field(default_factory=list)
     leaf_of: str | None = None  # rule id when a rule ends here
-    y: float = 0.0
+    row: float = 0.0
 
 
 def _trie(rules) -> _Node:
@@ -63,19 +110,22 @@ def _trie(rules) -> _Node:
 def _layout(node: _Node, next_row: list[float]) -> None:
     """Leaves take successive rows; an inner node sits at the middle of its children."""
     if not node.children:
-        node.y = next_row[0]
+        node.row = next_row[0]
         next_row[0] += 1
         return
     for child in node.children:
         _layout(child, next_row)
-    node.y = sum(c.y for c in node.children) / len(node.children)
+    node.row = sum(c.row for c in node.children) / len(node.children)
+
+
+def _walk(node: _Node):
+    yield node
+    for child in node.children:
+        yield from _walk(child)
 
 
 def decision_tree_svg(rulebase, path_rule: str | None) -> str:
     """The decision table drawn as a tree, with the taken path (rule ``path_rule``) highlighted."""
-    from matplotlib import rc_context
-    from matplotlib.figure import Figure
-
     rules = sorted(rulebase.decision.rules, key=lambda r: -r.priority)
     by_id = {r.id: r for r in rules}
     root = _trie(rules)
@@ -85,42 +135,80 @@ def decision_tree_svg(rulebase, path_rule: str | None) -> str:
     if path_rule in by_id:
         texts = tuple(c.text for c in by_id[path_rule].when)
         taken = {texts[:i] for i in range(len(texts) + 1)}
-    max_depth = max(len(r.when) for r in rules) if rules else 1
+    nodes = list(_walk(root))
+    max_depth = max(n.depth for n in nodes)
 
-    with rc_context(_RC):
-        fig = Figure(figsize=(11, 0.85 * rows[0] + 1.0))
-        ax = fig.add_axes((0.01, 0.02, 0.98, 0.96))
-        ax.set_xlim(-0.35, max_depth + 1.75)
-        ax.set_ylim(rows[0] - 0.4, -0.6)
-        ax.axis("off")
+    edge_size, box_size, pad = 11.0, 11.0, 6.0
+    edge_lines = {n.key: textwrap.wrap(n.key[-1], 26, break_long_words=False) or [""] for n in nodes if n.key}
+    box_lines: dict[tuple[str, ...], list[str]] = {}
+    for n in nodes:
+        if n.leaf_of is not None:
+            rule = by_id[n.leaf_of]
+            outcome = rulebase.outcomes.get(rule.then)
+            box_lines[n.key] = textwrap.wrap(outcome.title if outcome else rule.then, 30) + [f"[{rule.then}]"]
+    # Column widths: room for the widest condition label written along the edges into each depth.
+    start_w = text_width("start", 12) + 14
+    xs = [start_w + 8]
+    for depth in range(1, max_depth + 1):
+        widest = max((max(text_width(line, edge_size, bold=True) for line in edge_lines[n.key])
+                      for n in nodes if n.depth == depth), default=40)
+        xs.append(xs[-1] + widest + 24)
+    edge_h = max((len(lines) for lines in edge_lines.values()), default=1) * edge_size * 1.25
+    box_h = max((len(lines) for lines in box_lines.values()), default=1) * box_size * 1.25 + 2 * pad
+    row_h = edge_h + box_h / 2 + 14
+    top = edge_h + 10
 
-        def draw(node: _Node) -> None:
-            on_path = node.key in taken
-            for child in node.children:
-                child_on = child.key in taken
-                colour, width = (_HIGHLIGHT, 3.0) if child_on else (_MUTED, 1.2)
-                ax.plot([node.depth, node.depth, child.depth], [node.y, child.y, child.y],
-                        color=colour, linewidth=width, solid_capstyle="round", zorder=1)
-                label = "\n".join(textwrap.wrap(child.key[-1], 24, break_long_words=False))
-                ax.text((node.depth + child.depth) / 2 + 0.05, child.y - 0.1, label, ha="center",
-                        va="bottom", fontsize=8, color=_TEXT if child_on else "#57606a",
-                        fontweight="bold" if child_on else "normal", zorder=3)
-                draw(child)
-            if node.leaf_of is not None:
-                rule = by_id[node.leaf_of]
-                outcome = rulebase.outcomes.get(rule.then)
-                label = "\n".join(textwrap.wrap(outcome.title if outcome else rule.then, 30)) + f"\n[{rule.then}]"
-                ax.text(node.depth + 0.12, node.y, label, ha="left", va="center", fontsize=8,
-                        color="white" if on_path else _TEXT, fontweight="bold" if on_path else "normal",
-                        bbox={"boxstyle": "round,pad=0.4", "facecolor": _HIGHLIGHT if on_path else "#f6f8fa",
-                              "edgecolor": _HIGHLIGHT if on_path else _MUTED}, zorder=4)
-            elif node.depth == 0:
-                ax.text(node.depth - 0.05, node.y, "start", ha="right", va="center", fontsize=9, color=_TEXT)
-            ax.plot([node.depth], [node.y], marker="o", markersize=6 if on_path else 4,
-                    color=_HIGHLIGHT if on_path else _MUTED, zorder=2)
+    def y(node: _Node) -> float:
+        return top + node.row * row_h
 
-        draw(root)
-        return _svg(fig)
+    parts: list[str] = []
+    labels: list[str] = []
+    right = xs[-1]
+    for node in nodes:
+        on_path = node.key in taken
+        x0 = xs[node.depth]
+        for child in node.children:
+            child_on = child.key in taken
+            x1 = xs[child.depth]
+            style = (f"fill: none; stroke: {_HIGHLIGHT}; stroke-width: 3" if child_on
+                     else f"fill: none; stroke: {_MUTED}; stroke-width: 1.2")
+            parts.append(f'<path d="M {_num(x0)} {_num(y(node))} V {_num(y(child))} H {_num(x1)}" '
+                         f'style="{style}; stroke-linecap: round; stroke-linejoin: round"/>')
+            labels.append(_text((x0 + x1) / 2, y(child) - 4, edge_lines[child.key], edge_size, anchor="middle",
+                                colour=_TEXT if child_on else _SOFT_TEXT, bold=child_on, baseline="bottom"))
+        if node.leaf_of is not None:
+            lines = box_lines[node.key]
+            width = max(text_width(line, box_size, bold=True) for line in lines) + 2 * pad
+            height = len(lines) * box_size * 1.25 + 2 * pad
+            bx, by = x0 + 10, y(node) - height / 2
+            parts.append(f'<rect x="{_num(bx)}" y="{_num(by)}" width="{_num(width)}" height="{_num(height)}" '
+                         f'rx="5" fill="{_HIGHLIGHT if on_path else "#f6f8fa"}" '
+                         f'stroke="{_HIGHLIGHT if on_path else _MUTED}"/>')
+            labels.append(_text(bx + pad, y(node), lines, box_size, colour="white" if on_path else _TEXT,
+                                bold=on_path))
+            right = max(right, bx + width)
+        elif node.depth == 0:
+            labels.append(_text(x0 - 8, y(node), "start", 12, anchor="end"))
+        radius = 4 if on_path else 3
+        parts.append(f'<circle cx="{_num(x0)}" cy="{_num(y(node))}" r="{radius}" '
+                     f'fill="{_HIGHLIGHT if on_path else _MUTED}"/>')
+    height = top + (rows[0] - 1) * row_h + box_h / 2 + 10
+    return _svg(right + 10, height, "the decision table as a tree, with this recommendation's path highlighted",
+                parts + labels)
+
+
+# --- the cost chart ----------------------------------------------------------------------------
+
+def _si(value: float) -> str:
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:g}{suffix}"
+    return f"{value:g}"
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    return [10.0 ** e for e in range(first, last + 1)]
 
 
 def cost_chart_svg(economics: dict[str, Any]) -> str | None:
@@ -131,9 +219,6 @@ def cost_chart_svg(economics: dict[str, Any]) -> str | None:
     volume = economics.get("monthly_requests")
     if not options or not volume:
         return None
-    from matplotlib import rc_context
-    from matplotlib.figure import Figure
-
     payback = economics.get("payback_months") or 12
     breaks = [b["monthly_requests"] for b in economics.get("break_even", []) if b.get("monthly_requests")]
     low = max(1.0, min([volume] + breaks) / 100)
@@ -144,30 +229,103 @@ def cost_chart_svg(economics: dict[str, Any]) -> str | None:
     def cost(o: dict[str, Any], n: float) -> float:
         return o["fixed_monthly_usd"] + (o["one_off_usd"] or 0.0) / payback + o["per_request_usd"] * n
 
-    styles = ["-", "--", "-.", ":"]
-    with rc_context(_RC):
-        fig = Figure(figsize=(9, 4.8))
-        ax = fig.add_axes((0.1, 0.12, 0.87, 0.84))
-        for i, o in enumerate(options):
-            pts = [(x, cost(o, x)) for x in xs if cost(o, x) > 0]
-            if not pts:
-                continue
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle=styles[i % len(styles)], linewidth=2,
-                    label=f"{o['title']}")
-        ax.axvline(volume, color=_TEXT, linewidth=1, linestyle=":")
-        ax.annotate(f"your volume\n{volume:,}/month", (volume, 0.97), xycoords=("data", "axes fraction"),
-                    ha="left", va="top", fontsize=8, xytext=(4, 0), textcoords="offset points")
-        baseline = next((o for o in options if o["id"] == economics.get("baseline")), None)
-        for b in economics.get("break_even", []):
-            n = b.get("monthly_requests")
-            if n and baseline is not None and low <= n <= high:
-                ax.plot([n], [cost(baseline, n)], marker="o", color=_TEXT, markersize=5)
-                ax.annotate(f"break-even\n{n:,.0f}", (n, cost(baseline, n)), fontsize=7, ha="right", va="bottom",
-                            xytext=(-4, 4), textcoords="offset points")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("requests per month")
-        ax.set_ylabel(f"cost per month ({economics.get('currency', 'USD')})")
-        ax.grid(True, which="major", color="#d0d7de", linewidth=0.6)
-        ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
-        return _svg(fig)
+    series = [(o, [(x, cost(o, x)) for x in xs if cost(o, x) > 0]) for o in options]
+    series = [(o, pts) for o, pts in series if pts]
+    if not series:
+        return None
+    ys = [c for _, pts in series for _, c in pts]
+    x_ticks = _log_ticks(low, high)
+    y_ticks = _log_ticks(min(ys), max(ys))
+    x_lo, x_hi = math.log10(x_ticks[0]), math.log10(x_ticks[-1])
+    y_lo, y_hi = math.log10(y_ticks[0]), math.log10(y_ticks[-1])
+    currency = economics.get("currency", "USD")
+    symbol = "$" if currency == "USD" else ""
+
+    size = 12.0
+    y_labels = [f"{symbol}{_si(t)}" for t in y_ticks]
+    left = 10 + size * 1.4 + 8 + max(text_width(t, size) for t in y_labels) + 8
+    plot_w, plot_h, top = 620.0, 300.0, 14.0
+    legend = [o["title"] for o, _ in series]
+    legend_w = max(text_width(t, size) for t in legend) + 48
+    width = max(left + plot_w + 70, left + legend_w + 10)
+    legend_top = top + plot_h + size * 1.3 + 8 + size * 1.4 + 12
+    height = legend_top + len(legend) * size * 1.6 + 8
+
+    def px(n: float) -> float:
+        return left + (math.log10(n) - x_lo) / (x_hi - x_lo) * plot_w
+
+    def py(c: float) -> float:
+        return top + plot_h - (math.log10(c) - y_lo) / (y_hi - y_lo) * plot_h
+
+    parts = [f'<rect x="{_num(left)}" y="{_num(top)}" width="{_num(plot_w)}" height="{_num(plot_h)}" '
+             f'fill="none" stroke="{_MUTED}"/>']
+    for t in x_ticks:
+        x = px(t)
+        parts.append(f'<line x1="{_num(x)}" y1="{_num(top)}" x2="{_num(x)}" y2="{_num(top + plot_h)}" '
+                     f'stroke="{_GRID}" stroke-width="0.6"/>')
+        parts.append(_text(x, top + plot_h + 4, _si(t), size, anchor="middle", baseline="top"))
+    for t, label in zip(y_ticks, y_labels, strict=True):
+        y = py(t)
+        parts.append(f'<line x1="{_num(left)}" y1="{_num(y)}" x2="{_num(left + plot_w)}" y2="{_num(y)}" '
+                     f'stroke="{_GRID}" stroke-width="0.6"/>')
+        parts.append(_text(left - 6, y, label, size, anchor="end"))
+    parts.append(_text(left + plot_w / 2, top + plot_h + size * 1.3 + 10, "requests per month", size,
+                       anchor="middle", baseline="top"))
+    cy = top + plot_h / 2
+    parts.append(f'<g transform="rotate(-90 {_num(10 + size * 0.7)} {_num(cy)})">'
+                 + _text(10 + size * 0.7, cy, f"cost per month ({currency})", size, anchor="middle") + "</g>")
+    for i, (o, pts) in enumerate(series):
+        colour, dash = _SERIES[i % len(_SERIES)], _DASHES[i % len(_DASHES)]
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        points = " ".join(f"{_num(px(x))},{_num(py(c))}" for x, c in pts)
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}>'
+                     f"<title>{escape(o['title'])}</title></polyline>")
+        ly = legend_top + i * size * 1.6
+        parts.append(f'<line x1="{_num(left)}" y1="{_num(ly)}" x2="{_num(left + 32)}" y2="{_num(ly)}" '
+                     f'stroke="{colour}" stroke-width="2"{dash_attr}/>')
+        parts.append(_text(left + 40, ly, o["title"], size))
+    vx = px(volume)
+    parts.append(f'<line x1="{_num(vx)}" y1="{_num(top)}" x2="{_num(vx)}" y2="{_num(top + plot_h)}" '
+                 f'stroke="{_TEXT}" stroke-dasharray="2 3"/>')
+    volume_label = ["your volume", f"{volume:,}/month"]
+    fits_right = vx + 4 + max(text_width(t, 11) for t in volume_label) <= width - 4
+    parts.append(_text(vx + 4 if fits_right else vx - 4, top + 6, volume_label, 11,
+                       anchor="start" if fits_right else "end", baseline="top"))
+    baseline = next((o for o in options if o["id"] == economics.get("baseline")), None)
+    for b in economics.get("break_even", []):
+        n = b.get("monthly_requests")
+        if n and baseline is not None and low <= n <= high and cost(baseline, n) > 0:
+            x, y = px(n), py(cost(baseline, n))
+            parts.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3.5" fill="{_TEXT}"/>')
+            marker = ["break-even", f"{n:,.0f}"]
+            fits_left = x - 4 - max(text_width(t, 10) for t in marker) >= 0
+            parts.append(_text(x - 4 if fits_left else x + 4, y - 4, marker, 10,
+                               anchor="end" if fits_left else "start", baseline="bottom"))
+    return _svg(width, height, "monthly cost of each option against requests per month", parts)
+
+
+# --- bars (the eval report) -----------------------------------------------------------------------
+
+def bar_chart_svg(groups: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, maximum: float = 100.0,
+                  label: str = "metrics per variant") -> str:
+    """Horizontal bars: for each group (a variant), one bar per (metric, value) on a 0..``maximum``
+    scale, with the metric and its value written after the bar."""
+    size, bar_h, gap, area = 12.0, 16.0, 10.0, 420.0
+    names = [name for name, _ in groups]
+    left = max((text_width(n, size, bold=True) for n in names), default=0) + 16
+    value_labels = [[f"{key} {value:.2f}" for key, value in bars] for _, bars in groups]
+    tail = max((text_width(t, 11) for labels in value_labels for t in labels), default=0) + 12
+    parts: list[str] = []
+    y = 10.0
+    for (name, bars), labels in zip(groups, value_labels, strict=True):
+        block = max(len(bars), 1) * (bar_h + 2)
+        parts.append(_text(left - 8, y + min(block, bar_h) / 2, name, size, anchor="end", bold=True))
+        for i, ((_, value), text) in enumerate(zip(bars, labels, strict=True)):
+            w = area * max(0.0, min(value, maximum)) / maximum if maximum else 0.0
+            parts.append(f'<rect x="{_num(left)}" y="{_num(y)}" width="{_num(w)}" height="{_num(bar_h)}" '
+                         f'fill="{_SERIES[i % len(_SERIES)]}"><title>{escape(text)}</title></rect>')
+            parts.append(_text(left + w + 4, y + bar_h / 2, text, 11))
+            y += bar_h + 2
+        y += gap
+    axis = f'<line x1="{_num(left)}" y1="4" x2="{_num(left)}" y2="{_num(y)}" stroke="{_MUTED}"/>'
+    return _svg(left + area + tail, y + 4, label, [axis, *parts])

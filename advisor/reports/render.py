@@ -142,12 +142,7 @@ def render(rec, fmt: str, rulebase) -> str:
 
         from advisor.reports.charts import cost_chart_svg, decision_tree_svg
 
-        try:
-            import matplotlib  # noqa: F401  (checked here so a missing install is a message, not a traceback)
-        except ImportError:
-            raise UsageError("the html report needs matplotlib (pip install 'matplotlib>=3.8,<4')") from None
-
-        # The SVG comes from matplotlib, which escapes every text it draws; it is trusted markup.
+        # The SVG comes from advisor.reports.charts, which escapes every text it draws; it is trusted markup.
         ctx["tree_svg"] = Markup(decision_tree_svg(rulebase, ctx["decision"].rule if ctx["decision"] else None))
         chart = cost_chart_svg(rec.economics) if rec.economics else None
         ctx["cost_svg"] = Markup(chart) if chart else None

@@ -1,4 +1,4 @@
-"""Bedrock Converse (boto3) and OpenAI chat (openai SDK) providers against the loopback server."""
+"""Bedrock Converse (boto3) and OpenAI chat (httpx) providers against the loopback server."""
 
 from __future__ import annotations
 
