@@ -373,7 +373,7 @@ def _check_decision(rb, report: CheckReport) -> None:
                 break
             answers[qid] = values[qid]
             asked += 1
-        path = engine.decide(answers)
+        path = engine.decide_outcome(answers)
         if path != best[0].then and ("interview",) not in reported:
             reported.add(("interview",))
             report.add("E126", "error", f"the interview reaches {path!r} but the table decides {best[0].then!r}",

@@ -593,6 +593,12 @@ class Engine:
             if w.severity == "serious":
                 score -= weights.serious_warning
                 reasons.append(f"Warning: {w.title}.")
+        caps = {w.id: w.max_confidence for w in self.rulebase.warnings if w.max_confidence is not None}
+        for w in warnings:
+            cap = caps.get(w.rule)
+            if cap is not None and score > cap:
+                score = cap
+                reasons.append(f"“{w.title}” limits the confidence.")
         if rule.max_confidence is not None and score > rule.max_confidence:
             score = rule.max_confidence
             reasons.append("This advice is to measure before deciding, so its confidence is capped.")

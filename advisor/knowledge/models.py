@@ -257,6 +257,8 @@ class WarningRule(Cited):
     title: str = ""
     # serious warnings lower the confidence (ruleset.yaml confidence.serious_warning)
     severity: Literal["serious", "advice"] = "advice"
+    # Caps the confidence when the warning fires (a plan without a target cannot be advice of high confidence).
+    max_confidence: float | None = Field(default=None, ge=0, le=1)
     applies_to: list[PathId] | None = None  # outcome ids
     when: ConditionField
     message: str
