@@ -173,7 +173,7 @@ class Engine:
         if model is not None:
             facts["target_id"] = model.id
             facts["target_name"] = model.name
-            for name in ("min_training_records", "max_training_records", "max_total_records", "recommended_min_records"):
+            for name in ("max_training_records", "recommended_min_records"):
                 value = getattr(model.limits, name)
                 if value is not None:
                     facts["target_" + name] = value
@@ -545,7 +545,9 @@ class Engine:
                     title = Template(other.title).safe_substitute({"model_name": "a catalogue model"})
                     explanation = f"If {said}, the advice would be: {title}."
                 else:
-                    explanation = f"If {said}, more questions would decide between {', '.join(possible)}."
+                    states = self._possible(self._states(self.resolve(changed).values))
+                    names = _unique(self.rulebase.outcomes[st.rule.then].ruled_out_as or st.rule.then for st in states)
+                    explanation = f"If {said}, more questions would decide between {', '.join(names)}."
                 flips.append(r.Flip(question=qid, question_text=question.text, current=now, alternative=alternative,
                                     path=self.path_of(oid), possible_paths=possible, explanation=explanation))
         return flips

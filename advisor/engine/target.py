@@ -55,15 +55,27 @@ def choose_target(models: Mapping[str, ModelSpec], values: Mapping[str, Any], to
             excluded.append((model.name, "no documented hyperparameters for its fine-tuning jobs in this rule base"))
         else:
             fits.append(model)
+    wanted = values.get("target_model")
+    note = []
+    if isinstance(wanted, str) and wanted in models:
+        named = next((m for m in fits if m.id == wanted), None)
+        if named is not None:
+            fits.remove(named)
+            fits.insert(0, named)
+        else:
+            why = next((w for n, w in excluded if n == models[wanted].name), "it does not fit")
+            note.append(f"You asked for {models[wanted].name}, but {why}.")
     if not fits:
-        return TargetChoice(None, ["No model in the catalogue fits on this date."], excluded)
+        return TargetChoice(None, note + ["No model in the catalogue fits on this date."], excluded)
     chosen = fits[0]
     serving = " and ".join(_SERVING[s] for s in chosen.serving[:1])
     where = region or chosen.regions[0]
-    reasons = [f"{chosen.name} is active on {today.isoformat()}, supports {customization_type.lower().replace('_', '-')} "
+    reasons = note + [f"{chosen.name} is active on {today.isoformat()}, supports {customization_type.lower().replace('_', '-')} "
                f"in {where}, reads {modality}, and {serving}."]
     others = [m.name for m in fits[1:]]
-    if others:
+    if others and chosen.id != wanted:
         reasons.append("It is the smallest fitting model; " + ", ".join(others) + " also fit if evals show it is not enough.")
-    return TargetChoice(chosen, reasons, excluded + [(m.name, "fits, but a smaller model comes first") for m in fits[1:]],
+    elif chosen.id == wanted:
+        reasons.append("You chose it; it fits.")
+    return TargetChoice(chosen, reasons, excluded + [(m.name, "fits, but comes after the chosen model") for m in fits[1:]],
                         list(chosen.sources) + list(chosen.lifecycle.sources))

@@ -233,6 +233,8 @@ class HyperparameterTable(Strict):
     requires: list[str]
     parameters: list[HyperparameterSpec]
     sources: list[str] = []
+    # Kept for history (its models are past end of life): never used for new advice, not counted in coverage.
+    history: bool = False
 
 
 class HyperparametersFile(Strict):
@@ -243,7 +245,7 @@ class HyperparametersFile(Strict):
         return list(dict.fromkeys(q for t in self.tables for q in t.requires))
 
     def for_model(self, model_id: str | None) -> "HyperparameterTable | None":
-        return next((t for t in self.tables if model_id is not None and model_id in t.models), None)
+        return next((t for t in self.tables if model_id is not None and model_id in t.models and not t.history), None)
 
     def for_path(self, path: str | None) -> "HyperparameterTable | None":
         return next((t for t in self.tables if path is not None and path in t.paths), None)
