@@ -78,4 +78,4 @@ def choose_target(models: Mapping[str, ModelSpec], values: Mapping[str, Any], to
     elif chosen.id == wanted:
         reasons.append("You chose it; it fits.")
     return TargetChoice(chosen, reasons, excluded + [(m.name, "fits, but comes after the chosen model") for m in fits[1:]],
-                        list(chosen.sources) + list(chosen.lifecycle.sources))
+                        list(dict.fromkeys(list(chosen.sources) + list(chosen.lifecycle.sources))))

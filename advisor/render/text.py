@@ -42,11 +42,12 @@ def economics_lines(econ) -> list[str]:
     if verdict.explanation:
         out.append(_wrap(verdict.explanation))
     volume = f"{econ.monthly_requests:,}" if econ.monthly_requests is not None else "?"
-    out.append(f"  {'Option':<58} {'per month at ' + volume:>26}")
+    out.append(f"  {'Option':<62} {'per month':>14}  (at {volume} requests)")
     for o in econ.options:
         cost = _money(o.monthly_usd) if o.monthly_usd is not None else "needs " + ", ".join(o.missing_inputs)
-        mark = " (cheapest prompt-only)" if o.id == econ.baseline else ""
-        out.append(f"  {(o.title + mark)[:58]:<58} {cost:>26}")
+        mark = "  <- cheapest prompt-only" if o.id == econ.baseline else ""
+        mark = "  <- compared" if o.id == verdict.compared_option else mark
+        out.append(f"  {o.title[:62]:<62} {cost:>14}{mark}")
     out.append(f"  One-off costs spread over {econ.payback_months} months"
                + (" (assumed; answer payback_months)" if econ.payback_assumed else "") + ".")
     for o in econ.options:
@@ -116,7 +117,7 @@ def render_text(rec: Recommendation) -> str:
             add(_wrap(f"- {flip.explanation}"))
     if rec.hyperparameter_details:
         add("")
-        add(f"Hyperparameters for {rec.model.name if rec.model else 'the model'} "
+        add(f"Hyperparameters for {rec.model.name if rec.model else ('the model' if 'model' in rec.shows else 'the student model')} "
             f"({_show(rec.answers.get('training_examples'))} training examples):")
         for hp in rec.hyperparameter_details:
             note = "" if hp.api else "  (advice, not an API setting)"

@@ -108,7 +108,8 @@ def build_context(rec, rulebase) -> dict[str, Any]:
     answers = []
     for qid, value in rec.answers.items():
         q = questions.get(qid)
-        answers.append({"id": qid, "text": q.text if q else qid, "value": show(value), "role": q.role if q else "",
+        shown = rulebase.choice_label(q, value) if q is not None and q.type == "choice" and value != "unsure" else show(value)
+        answers.append({"id": qid, "text": q.text if q else qid, "value": shown, "role": q.role if q else "",
                         "derived": False, "free": q is None or q.type == "text"})
     econ = rec.economics
     verdict = econ.volume_justifies_setup if econ is not None else None
