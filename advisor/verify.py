@@ -329,7 +329,7 @@ def _check_decision(rb, report: CheckReport) -> None:
     conditions = [c for rule in rules for c in rule.when]
     names = sorted({n for c in conditions for n in c.names if n in rb.questions})
     domains = [domain_values(rb, n, conditions) for n in names]
-    engine = Engine(rb, derivations=[])
+    engine = Engine(rb, economics=None)
     wins: dict[str, int] = {rule.id: 0 for rule in rules}
     fires: dict[str, int] = {rule.id: 0 for rule in rules}
     overlaps = 0

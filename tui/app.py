@@ -53,8 +53,7 @@ class AdvisorApp(App):
         self.save_error: str | None = None
         self.crash: BaseException | None = None
         self.shown: list[str] = []  # question ids in the order shown (tests and benchmark read it)
-        rb = self.session.engine.rulebase
-        self.path_titles = {pid: outcome.title for pid, outcome in rb.outcomes.items()}
+        self.path_titles = self.session.engine.path_titles()
 
     # --- lifecycle ------------------------------------------------------------------------------
 

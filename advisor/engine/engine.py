@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from advisor.answers import UNSURE
 from advisor.engine import recommendation as r
-from advisor.engine.hyperparameters import plan_hyperparameters
+from advisor.engine.hyperparameters import plan_from_table
 from advisor.engine.target import TargetChoice, choose_target
 from advisor.knowledge.conditions import UNKNOWN, Condition
 from advisor.knowledge.loader import RuleBase
@@ -214,6 +214,14 @@ class Engine:
         outcome = self.rulebase.outcomes.get(outcome_id) if outcome_id else None
         return outcome.path_id if outcome else outcome_id
 
+    def path_titles(self) -> dict[str, str]:
+        """A readable title per path id (and per outcome id), for lists of still-possible paths."""
+        generic = {"model_name": "a catalogue model"}
+        titles = {o.id: Template(o.title).safe_substitute(generic) for o in self.rulebase.outcomes.values()}
+        for o in self.rulebase.outcomes.values():
+            titles.setdefault(o.path_id, titles[o.id])
+        return titles
+
     def decide_outcome(self, answers: Mapping[str, Any]) -> str | None:
         """The outcome id for these answers, or None when more answers are needed."""
         winner = self._winner(self._states(self.resolve(answers).values))
@@ -367,7 +375,7 @@ class Engine:
                 model = target.model
                 table = hp.for_model(model.id)
             if table is not None and all(isinstance(values.get(q), (int, float)) for q in table.requires[:1]):
-                hyper_details = plan_hyperparameters(table, model, values)
+                hyper_details = plan_from_table(table, model, values)
                 hyper = {c.name: c.value for c in hyper_details if c.api} or None
                 for choice in hyper_details:
                     rule = _find_hp_rule(table, choice.rule)
@@ -472,7 +480,7 @@ class Engine:
         if resolved is not None and qid in resolved.derived:
             return f"the cost model worked out that {phrase}"
         if resolved is not None and any(a.question == qid for a in resolved.assumptions):
-            return f"you were not sure, so we assumed {phrase}"
+            return f"you were not sure, and we assumed {phrase}"
         return f"you said {phrase}"
 
     def _alternatives(self, states: list[_RuleState], outcome_id: str | None, resolved: Resolved) -> list[r.RuledOut]:

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["HyperparameterChoice", "plan_hyperparameters"]
+__all__ = ["HyperparameterChoice", "plan_from_table", "plan_hyperparameters"]
 
 
 class HyperparameterChoice(BaseModel):
@@ -33,7 +33,18 @@ def _typed(value: float, kind: str | None) -> float | int:
     return int(round(value)) if kind == "int" else float(value)
 
 
-def plan_hyperparameters(table, model, values: Mapping[str, Any]) -> list[HyperparameterChoice]:
+def plan_hyperparameters(rulebase, training_examples: int, model_id: str | None = None) -> list[HyperparameterChoice]:
+    """Settings for ``model_id`` (default: the rule base's dataset model) at this dataset size, history tables
+    included (the dataset tooling may still plan for a model the advice no longer recommends)."""
+    hp = rulebase.hyperparameters
+    model = rulebase.models.get(model_id) if model_id else rulebase.fine_tune_model
+    if hp is None or model is None:
+        return []
+    table = next((t for t in hp.tables if model.id in t.models), None)
+    return plan_from_table(table, model, {"training_examples": training_examples, "target_id": model.id})
+
+
+def plan_from_table(table, model, values: Mapping[str, Any]) -> list[HyperparameterChoice]:
     """The first matching rule per parameter, computed and kept inside the rule's and the model's API range.
 
     ``rules check`` proves exactly one rule matches for every dataset size and that fixed values lie in
