@@ -586,7 +586,9 @@ class Engine:
         weights = self.rulebase.info.confidence
         score = 1.0
         reasons = []
-        decision_qids = {n for dr in self.rulebase.decision.rules for c in dr.when for n in c.names}
+        # Only the answers the deciding rule read can have decided the path; other "not sure" answers weigh
+        # like plan details.
+        decision_qids = {n for c in rule.when for n in c.names}
         for a in resolved.assumptions:
             q = self.rulebase.questions[a.question]
             if a.question in decision_qids:
