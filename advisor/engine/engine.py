@@ -593,10 +593,15 @@ class Engine:
             q = self.rulebase.questions[a.question]
             if a.question in decision_qids:
                 score -= weights.decision_assumption
-                reasons.append(f"You were not sure: “{q.text}” We assumed {self.says(a.question, a.assumed).removeprefix('you said ')}.")
+                if a.assumed == UNSURE:
+                    reasons.append(f"You were not sure: “{q.text}” So the advice is to measure first.")
+                else:
+                    reasons.append(f"You were not sure: “{q.text}” We assumed "
+                                   f"{self.says(a.question, a.assumed).removeprefix('you said ')}.")
             else:
                 score -= weights.plan_assumption
-                reasons.append(f"You were not sure: “{q.text}” (a plan detail).")
+                kind = "it did not decide this path" if q.role == "decision" else "a plan detail"
+                reasons.append(f"You were not sure: “{q.text}” ({kind}).")
         for qid in sorted(resolved.derived):
             score -= weights.derived_answer
             reasons.append(f"Derived, not answered: {self.says(qid, resolved.values.get(qid), resolved)} "
