@@ -109,7 +109,8 @@ def decision_tree_svg(rulebase, path_rule: str | None) -> str:
             if node.leaf_of is not None:
                 rule = by_id[node.leaf_of]
                 outcome = rulebase.outcomes.get(rule.then)
-                label = "\n".join(textwrap.wrap(outcome.title if outcome else rule.then, 30)) + f"\n[{rule.then}]"
+                title = outcome.title.replace("${model_name}", "a catalogue model") if outcome else rule.then
+                label = "\n".join(textwrap.wrap(title, 30)) + f"\n[{rule.then}]"
                 ax.text(node.depth + 0.12, node.y, label, ha="left", va="center", fontsize=8,
                         color="white" if on_path else _TEXT, fontweight="bold" if on_path else "normal",
                         bbox={"boxstyle": "round,pad=0.4", "facecolor": _HIGHLIGHT if on_path else "#f6f8fa",
