@@ -226,3 +226,27 @@ def test_stale_sources_are_flagged_in_every_report(rulebase, monkeypatch):
     assert "Knowledge as of **2026-11-21**" in md
     assert "**Warning:** stale sources:" in render_report(rec, "adr", rulebase)
     assert "Stale knowledge:" in render_report(rec, "html", rulebase)
+
+
+def test_every_scenario_recommendation_follows_the_schema(rulebase):
+    """Each case in rules/scenarios (targets, stay on Claude, no target, unsure, economics) yields valid JSON."""
+    import datetime as dt
+
+    import jsonschema
+
+    from advisor.answers import validate_answer
+    from advisor.engine import Engine
+
+    schema = load_schema()
+    for _file, _line, scenario in rulebase.load_scenarios():
+        answers = {k: validate_answer(rulebase.questions[k], v, rulebase.choices(rulebase.questions[k]))
+                   for k, v in scenario.given.items()}
+        rec = Engine(rulebase, today=scenario.today or dt.date(2026, 12, 1)).recommend(answers)
+        data = rec.contract_json()
+        jsonschema.validate(data, schema)
+        if rec.model is not None:
+            model = rulebase.models[rec.model.id]
+            assert not model.past_end_of_life(dt.date.fromisoformat(rec.date))
+            for name, value in (data.get("hyperparameters") or {}).items():
+                api = model.hyperparameters[name]
+                assert api.min <= value <= api.max, (scenario.name, name, value)

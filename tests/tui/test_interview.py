@@ -213,9 +213,9 @@ async def test_export_every_format_to_a_chosen_path():
             await choose(pilot, fmt, "#export-formats")
             await pilot.press("ctrl+u", *name, "enter")
             await pilot.pause()
-    assert "Fine-tune Claude 3 Haiku on Amazon Bedrock" in Path("out/report.txt").read_text()
+    assert "Fine-tune Amazon Nova Micro on Amazon Bedrock" in Path("out/report.txt").read_text()
     data = json.loads(Path("out/report.json").read_text())
-    assert data["path"] == "bedrock_fine_tune" and set(data["hyperparameters"]) >= {"epochCount", "batchSize"}
+    assert data["path"] == "bedrock_fine_tune" and set(data["hyperparameters"]) >= {"epochCount", "learningRate"}
     assert Path("out/report.md").read_text().startswith("#")
     assert "Considered Options" in Path("out/adr.md").read_text() or "considered" in Path("out/adr.md").read_text().lower()
     assert "<html" in Path("out/report.html").read_text().lower()
