@@ -83,7 +83,9 @@ class InterviewSession:
             allows_unsure=q.allows_unsure,
             unsure_note=" ".join(q.unsure.because.split()) if q.unsure else None,
             why=self.engine.rules_using(q.id),
-            minimum=q.domain.min, maximum=q.domain.max, current=self.answers.get(q.id), role=q.role,
+            minimum=q.domain.min, maximum=q.domain.max, current=self.answers.get(q.id),
+            # A plan question whose answer can still change the path (it feeds a derived decision) is asked as one.
+            role="decision" if q.id in self.engine.open_decision_questions(self.answers) else q.role,
         )
 
     def progress(self) -> tuple[int, int]:
@@ -103,8 +105,12 @@ class InterviewSession:
         return len(self.engine.open_plan_questions(answers))
 
     def decided_path(self) -> str | None:
-        """The path once the decision questions settle it (plan questions may still be open)."""
-        return self.engine.decide(self.answers)
+        """The path once nothing left to ask can change it (plan questions may still be open).
+
+        None while a remaining question could still change the path, including the cost questions
+        from which the economics would derive a decision answer given as "not sure"."""
+        answers = self.answers
+        return self.engine.decide(answers) if self.engine.settled(answers) else None
 
     def possible_paths(self) -> list[str]:
         return self.engine.possible_paths(self.answers)

@@ -50,7 +50,30 @@ GAP_FINDINGS_LIMIT = 20
 
 __all__ = ["Finding", "CheckReport", "check_rulebase", "render_findings", "domain_values", "run_scenario"]
 
-FACT_NAMES = {"today", "model_name", "model_end_of_life", "model_past_end_of_life"}
+def fact_names(rb) -> set[str]:
+    """The facts the engine computes: declared in ruleset.yaml, plus a lifecycle status per catalogue model."""
+    return set(rb.info.facts) | {"status_" + mid.replace("-", "_") for mid in rb.models}
+
+
+def fact_domain(rb, name: str) -> list[Any]:
+    """Representative values of a fact for exhaustive checks."""
+    spec = rb.info.facts.get(name)
+    if name.startswith("status_") and spec is None:
+        return ["active", "legacy", "eol"]
+    if spec is None:
+        return ["x"]
+    if spec.examples:
+        return list(spec.examples)
+    return [True, False] if spec.type == "bool" else ["x"]
+
+
+def _hp_rules(rb):
+    """(table index, parameter index, rule index, table, spec, rule) for every hyperparameter rule."""
+    if rb.hyperparameters:
+        for t, table in enumerate(rb.hyperparameters.tables):
+            for i, spec in enumerate(table.parameters):
+                for j, rule in enumerate(spec.rules):
+                    yield t, i, j, table, spec, rule
 
 
 @dataclass
@@ -122,11 +145,13 @@ def _cited(rb) -> list[tuple[str, list[str], Location]]:
         out.append((rule.id, rule.sources, rb.locate("decision.yaml", ("rules", i, "sources"))))
     for i, w in enumerate(rb.warnings):
         out.append((w.id, w.sources, rb.locate("warnings.yaml", ("warnings", i, "sources"))))
+    for t, i, j, _table, _spec, rule in _hp_rules(rb):
+        out.append((rule.id, rule.sources, rb.locate("hyperparameters.yaml", ("tables", t, "parameters", i, "rules", j, "sources"))))
     if rb.hyperparameters:
-        for i, spec in enumerate(rb.hyperparameters.parameters):
-            for j, rule in enumerate(spec.rules):
-                where = ("parameters", i, "rules", j, "sources")
-                out.append((rule.id, rule.sources, rb.locate("hyperparameters.yaml", where)))
+        for t, table in enumerate(rb.hyperparameters.tables):
+            out.append((table.id, table.sources, rb.locate("hyperparameters.yaml", ("tables", t, "sources"))))
+    for i, outcome in enumerate(rb.outcomes.values()):
+        out.append((outcome.id, outcome.sources, rb.locate("outcomes.yaml", ("outcomes", i, "sources"))))
     for file, key, items in (("symptoms.yaml", "symptoms", list(rb.symptoms.values())),
                              ("problem_types.yaml", "problem_types", list(rb.problem_types.values())),
                              ("readiness.yaml", "readiness", rb.readiness)):
@@ -157,10 +182,8 @@ def _conditions(rb):
     for i, rule in enumerate(rb.decision.rules):
         for j, cond in enumerate(rule.when):
             yield rule.id, cond, rb.locate("decision.yaml", ("rules", i, "when", j))
-    if rb.hyperparameters:
-        for i, spec in enumerate(rb.hyperparameters.parameters):
-            for j, rule in enumerate(spec.rules):
-                yield rule.id, rule.when, rb.locate("hyperparameters.yaml", ("parameters", i, "rules", j, "when"))
+    for t, i, j, _table, _spec, rule in _hp_rules(rb):
+        yield rule.id, rule.when, rb.locate("hyperparameters.yaml", ("tables", t, "parameters", i, "rules", j, "when"))
     for i, w in enumerate(rb.warnings):
         yield w.id, w.when, rb.locate("warnings.yaml", ("warnings", i, "when"))
     for i, item in enumerate(rb.readiness):
@@ -197,6 +220,7 @@ def _check_references(rb, report: CheckReport) -> None:
 
     used: set[str] = set()
     decision_names: set[str] = set()
+    FACT_NAMES = fact_names(rb)
     for owner, cond, loc in _conditions(rb):
         for name in cond.names:
             used.add(name)
@@ -221,6 +245,10 @@ def _check_references(rb, report: CheckReport) -> None:
             if qid not in rb.questions:
                 report.add("E111", "error", f"outcome {outcome.id}: plan question {qid!r} is not defined",
                            rb.locate("outcomes.yaml", ("outcomes", i, "plan_questions")))
+        for step in outcome.readiness or []:
+            if not any(item.id == step for item in rb.readiness):
+                report.add("E111", "error", f"outcome {outcome.id}: readiness item {step!r} is not defined",
+                           rb.locate("outcomes.yaml", ("outcomes", i, "readiness")))
         if not any(rule.then == outcome.id for rule in rb.decision.rules):
             report.add("E123", "error", f"outcome {outcome.id!r} has no decision rule leading to it",
                        rb.locate("outcomes.yaml", ("outcomes", i)))
@@ -230,13 +258,31 @@ def _check_references(rb, report: CheckReport) -> None:
                        rb.locate("decision.yaml", ("rules", i, "then")))
     if rb.hyperparameters:
         used.update(rb.hyperparameters.requires)
+        for t, table in enumerate(rb.hyperparameters.tables):
+            for mid in table.models:
+                if mid not in rb.models:
+                    report.add("E111", "error", f"hyperparameter table {table.id}: model {mid!r} is not in models.yaml",
+                               rb.locate("hyperparameters.yaml", ("tables", t, "models")))
+            for pid in table.paths:
+                if pid not in rb.outcomes:
+                    report.add("E111", "error", f"hyperparameter table {table.id}: outcome {pid!r} is not defined",
+                               rb.locate("hyperparameters.yaml", ("tables", t, "paths")))
+            for spec in table.parameters:
+                for rule in spec.rules:
+                    if rule.value_from is not None:
+                        used.add(rule.value_from.question)
+    for w in rb.warnings:
+        for oid in w.applies_to or []:
+            if oid not in rb.outcomes and not any(o.path_id == oid for o in rb.outcomes.values()):
+                report.add("E111", "error", f"warning {w.id}: applies_to names {oid!r}, which is not an outcome",
+                           _locate_id(rb, "warnings.yaml", "warnings", w.id))
     for i, q in enumerate(rb.questions.values()):
         for dep in q.derivable_from:
             used.add(dep)
             if dep not in rb.questions:
                 report.add("E111", "error", f"question {q.id}: derivable_from names {dep!r}, which is not a question",
                            rb.locate("questions.yaml", ("questions", i, "derivable_from")))
-    if rb.info.fine_tune_model and rb.models and rb.info.fine_tune_model not in rb.models:
+    if rb.info.fine_tune_model and rb.models and rb.info.fine_tune_model not in rb.models:  # dataset default
         report.add("E111", "error", f"fine_tune_model {rb.info.fine_tune_model!r} is not in models.yaml",
                    rb.locate("ruleset.yaml", ("fine_tune_model",)))
     for qid in rb.questions:
@@ -261,7 +307,7 @@ def domain_values(rb, qid: str, conditions) -> list[Any]:
     the given conditions compare them with (t-1, t, t+1 and the domain's minimum)."""
     q = rb.questions[qid]
     if q.type == "bool":
-        return [True, False]
+        return [True, False] + (["unsure"] if q.unsure is not None and q.unsure.assume == "unsure" else [])
     if q.type == "choice":
         return list(rb.choices(q) or [])
     if q.type in ("int", "number"):
@@ -287,7 +333,7 @@ def _check_decision(rb, report: CheckReport) -> None:
     conditions = [c for rule in rules for c in rule.when]
     names = sorted({n for c in conditions for n in c.names if n in rb.questions})
     domains = [domain_values(rb, n, conditions) for n in names]
-    engine = Engine(rb, derivations=[])
+    engine = Engine(rb, economics=None)
     wins: dict[str, int] = {rule.id: 0 for rule in rules}
     fires: dict[str, int] = {rule.id: 0 for rule in rules}
     overlaps = 0
@@ -331,7 +377,7 @@ def _check_decision(rb, report: CheckReport) -> None:
                 break
             answers[qid] = values[qid]
             asked += 1
-        path = engine.decide(answers)
+        path = engine.decide_outcome(answers)
         if path != best[0].then and ("interview",) not in reported:
             reported.add(("interview",))
             report.add("E126", "error", f"the interview reaches {path!r} but the table decides {best[0].then!r}",
@@ -355,51 +401,67 @@ def _check_hyperparameters(rb, report: CheckReport) -> None:
     hp = rb.hyperparameters
     if hp is None:
         return
-    model = rb.fine_tune_model
-    for i, spec in enumerate(hp.parameters):
-        conds = [rule.when for rule in spec.rules]
-        names = sorted({n for c in conds for n in c.names if n in rb.questions})
-        domains = [domain_values(rb, n, conds) for n in names]
-        used: set[str] = set()
-        for combo in itertools.product(*domains):
-            values = dict(zip(names, combo, strict=False))
-            matching = [rule for rule in spec.rules if rule.when.evaluate(values) is True]
-            if len(matching) != 1:
-                kind = "gap: no rule" if not matching else "overlap: rules " + ", ".join(r.id for r in matching)
-                report.add("E124", "error", f"{spec.name}: {kind} for {values}",
-                           rb.locate("hyperparameters.yaml", ("parameters", i)), witness=values)
-                break
-            used.add(matching[0].id)
-        for j, rule in enumerate(spec.rules):
-            loc = rb.locate("hyperparameters.yaml", ("parameters", i, "rules", j))
-            if rule.id not in used:
-                report.add("W203", "warning", f"hyperparameter rule {rule.id} never applies", loc)
-            api = model.hyperparameters.get(spec.name) if model else None
-            if model is not None and api is None:
-                report.add("E111", "error", f"{spec.name} is not a hyperparameter of {model.id}",
-                           rb.locate("hyperparameters.yaml", ("parameters", i, "name")))
-            elif api is not None:
-                for label, v in (("value", rule.value), ("range low", rule.range[0]), ("range high", rule.range[1])):
-                    if not api.min <= v <= api.max:
-                        outside = f"is outside the API range {api.min}–{api.max} of {spec.name}"
-                        report.add("E125", "error", f"{rule.id}: {label} {v} {outside}", loc)
+    for t, table in enumerate(hp.tables):
+        models = [rb.models[mid] for mid in table.models if mid in rb.models] or [None]
+        for i, spec in enumerate(table.parameters):
+            conds = [rule.when for rule in spec.rules]
+            names = sorted({n for c in conds for n in c.names})
+            domains = []
+            for n in names:
+                if n in rb.questions:
+                    domains.append(domain_values(rb, n, conds))
+                elif n == "target_id" and table.models:
+                    domains.append(list(table.models))
+                else:
+                    domains.append(fact_domain(rb, n))
+            used: set[str] = set()
+            for combo in itertools.product(*domains):
+                values = dict(zip(names, combo))
+                matching = [rule for rule in spec.rules if rule.when.evaluate(values) is True]
+                # A rule that needs an optional answer (value_from) may leave a gap where that answer is absent.
+                if len(matching) != 1 and not (not matching and all(r.value_from for r in spec.rules)):
+                    kind = "gap: no rule" if not matching else "overlap: rules " + ", ".join(r.id for r in matching)
+                    report.add("E124", "error", f"{table.id}.{spec.name}: {kind} for {values}",
+                               rb.locate("hyperparameters.yaml", ("tables", t, "parameters", i)), witness=values)
+                    break
+                used.update(r.id for r in matching)
+            for j, rule in enumerate(spec.rules):
+                loc = rb.locate("hyperparameters.yaml", ("tables", t, "parameters", i, "rules", j))
+                if rule.id not in used:
+                    report.add("W203", "warning", f"hyperparameter rule {rule.id} never applies", loc)
+                if not spec.api:
+                    continue
+                for model in models:
+                    if model is None:
+                        continue
+                    api = model.hyperparameters.get(spec.name)
+                    if api is None:
+                        report.add("E111", "error", f"{spec.name} is not a hyperparameter of {model.id}",
+                                   rb.locate("hyperparameters.yaml", ("tables", t, "parameters", i, "name")))
+                        continue
+                    checks = [("range low", rule.range[0]), ("range high", rule.range[1])]
+                    if rule.value is not None:
+                        checks.insert(0, ("value", rule.value))
+                    for label, v in checks:
+                        if not api.min <= v <= api.max:
+                            report.add("E125", "error", f"{rule.id}: {label} {v} is outside {model.id}'s API range "
+                                                        f"{api.min}–{api.max} of {spec.name}", loc)
 
 
 def _check_warning_rules(rb, report: CheckReport) -> None:
     for i, w in enumerate(rb.warnings):
         names = sorted(w.when.names)
         domains = []
+        facts_compared = [v for n in names if n not in rb.questions for v in fact_domain(rb, n)
+                          if isinstance(v, (int, float)) and not isinstance(v, bool)]
         for n in names:
             if n in rb.questions:
-                domains.append(domain_values(rb, n, [w.when]))
-            elif n == "model_past_end_of_life":
-                domains.append([True, False])
+                extra = [x for f in facts_compared for x in (f - 1, f + 1)] if rb.questions[n].type in ("int", "number") else []
+                domains.append(domain_values(rb, n, [w.when]) + extra)
             else:
-                domains.append(["x"])
-        combos = itertools.product(*domains)
-        if not any(w.when.evaluate(dict(zip(names, combo, strict=False))) is True for combo in combos):
-            report.add("W201", "warning", f"warning rule {w.id} can never fire",
-                       rb.locate("warnings.yaml", ("warnings", i)))
+                domains.append(fact_domain(rb, n))
+        if not any(w.when.evaluate(dict(zip(names, combo))) is True for combo in itertools.product(*domains)):
+            report.add("W201", "warning", f"warning rule {w.id} can never fire", rb.locate("warnings.yaml", ("warnings", i)))
 
 
 def _check_staleness(rb, report: CheckReport, stale_days: int | None, today: dt.date) -> None:
@@ -427,12 +489,20 @@ def run_scenario(rb, scenario) -> tuple[list[str], Any]:
             answers[qid] = validate_answer(q, value, rb.choices(q))
         except ValueError as exc:
             failures.append(f"given: {qid}: {exc}")
-    rec = Engine(rb, today=scenario.today or dt.date(2026, 11, 21)).recommend(answers)
+    rec = Engine(rb, today=scenario.today or dt.date(2026, 12, 1)).recommend(answers)
     exp = scenario.expect
     if exp.undetermined and rec.path is not None:
         failures.append(f"expected no path yet, got {rec.path}")
     if exp.path is not None and rec.path != exp.path:
         failures.append(f"expected path {exp.path}, got {rec.path}")
+    if exp.outcome is not None and rec.outcome != exp.outcome:
+        failures.append(f"expected outcome {exp.outcome}, got {rec.outcome}")
+    if exp.model is not None:
+        got_model = rec.model.id if rec.model else "none"
+        if got_model != exp.model:
+            failures.append(f"expected target model {exp.model}, got {got_model}")
+    if exp.confidence is not None and (rec.confidence is None or rec.confidence.level != exp.confidence):
+        failures.append(f"expected {exp.confidence} confidence, got {rec.confidence.level if rec.confidence else None}")
     fired = {t.rule for t in rec.trace}
     for rule_id in exp.fired:
         if rule_id not in fired:
@@ -478,8 +548,7 @@ def _check_scenarios(rb, report: CheckReport) -> None:
             report.add("E130", "error", f"scenario {scenario.name!r}: {failure}",
                        Location(str(rb.directory / file), line or None), witness=scenario.given)
     all_rules = [r.id for r in rb.decision.rules] + [w.id for w in rb.warnings]
-    if rb.hyperparameters:
-        all_rules += [r.id for s in rb.hyperparameters.parameters for r in s.rules]
+    all_rules += [rule.id for _t, _i, _j, table, _spec, rule in _hp_rules(rb) if not table.history]
     uncovered = [r for r in all_rules if r not in covered]
     pct = 100.0 * (len(all_rules) - len(uncovered)) / len(all_rules) if all_rules else 100.0
     report.stats.update({"scenarios": len(scenarios), "rule_coverage_percent": round(pct, 1),

@@ -66,8 +66,7 @@ class AdvisorApp(App[None]):
         self.save_error: str | None = None
         self.crash: BaseException | None = None
         self.shown: list[str] = []  # question ids in the order shown (tests and benchmark read it)
-        rb = self.session.engine.rulebase
-        self.path_titles = {pid: outcome.title for pid, outcome in rb.outcomes.items()}
+        self.path_titles = self.session.engine.path_titles()
 
     # --- what the screens read ------------------------------------------------------------------
 

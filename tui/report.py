@@ -14,8 +14,8 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _sources(sources: Iterable[SourceRef]) -> str:
-    return "; ".join(f"{s.title} [{s.ref}, as of {s.as_of}]" for s in sources)
+def _sources(sources) -> str:
+    return "; ".join(s.citation for s in sources)
 
 
 def result_sections(rec: Recommendation, command: str) -> Iterator[tuple[str, str, Text]]:
@@ -52,21 +52,18 @@ def result_sections(rec: Recommendation, command: str) -> Iterator[tuple[str, st
     if rec.warnings:
         text = Text()
         for w in rec.warnings:
-            text.append("! ", style="bold")
-            text.append(f"{_one_line(w.message)}")
-            text.append(f"  [{w.code}]\n", style="dim")
+            text.append(f"! {w.title}: ", style="bold")
+            text.append(f"{_one_line(w.message)}\n")
         text.rstrip()
         yield "warnings", "Warnings", text
 
     reasons = Text()
     for fired in rec.trace:
-        if fired.kind != "decision":
+        if fired.kind not in ("decision", "model"):
             continue
-        reasons.append(f"• {_one_line(fired.because)}")
-        reasons.append(f"  [rule {fired.rule}]\n", style="dim")
-        for c in fired.conditions:
-            values = ", ".join(f"{k} = {show(v)}" for k, v in c.values.items())
-            reasons.append(f"    {c.condition} → {c.result} ({values})\n")
+        reasons.append(f"• {_one_line(fired.because)}\n")
+        for said in fired.answers_said:
+            reasons.append(f"    {said}\n")
         if fired.sources:
             reasons.append(f"    Sources: {_sources(fired.sources)}\n", style="italic")
     reasons.rstrip()
@@ -107,13 +104,18 @@ def result_sections(rec: Recommendation, command: str) -> Iterator[tuple[str, st
         text.rstrip()
         yield "notes", "Notes", text
 
-    if rec.readiness and rec.path in ("distill", "bedrock_fine_tune"):
+    if rec.readiness:
         text = Text()
-        marks = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]"}
+        marks = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]", "check": "[ ] check:"}
         for item in rec.readiness:
             text.append(f"{marks[item.status]} {_one_line(item.text)}\n")
         text.rstrip()
         yield "readiness", "Readiness checklist", text
+
+    if rec.economics is not None:
+        from advisor.render.text import economics_lines
+
+        yield "economics", "Economics", Text("\n".join(line.strip() for line in economics_lines(rec.economics)))
 
     steps = Text()
     for i, step in enumerate(rec.next_steps, 1):

@@ -41,14 +41,10 @@ def run(args: argparse.Namespace) -> int:
 
 def make_engine(rulebase, prices_file: str | None = None):
     """The engine, with the economics using ``prices_file`` (else ``ADVISOR_PRICES``, else shipped prices)."""
+    from advisor.economics.derivation import economist_from_env
     from advisor.engine import Engine
 
-    if not prices_file:
-        return Engine(rulebase)
-    from advisor.economics.derivation import economics_derivation
-    from advisor.knowledge.prices import load_user_prices
-
-    return Engine(rulebase, derivations=[economics_derivation(load_user_prices(prices_file), prices_file)])
+    return Engine(rulebase, economics=economist_from_env(prices_file))
 
 
 def write_output(text: str, output: str | None) -> None:

@@ -8,20 +8,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from advisor.economics.report import EconomicsReport
 from advisor.engine.hyperparameters import HyperparameterChoice
+from advisor.knowledge.refs import SourceRef
 
 SCHEMA_VERSION = 1
+
+__all__ = ["Assumption", "Confidence", "ConditionResult", "FiredRule", "Flip", "ModelLifecycle", "ModelRef", "Note",
+           "ReadinessCheck", "Recommendation", "RuledOut", "RulesetRef", "SourceRef", "Warning"]
 
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
-
-
-class SourceRef(Frozen):
-    id: str
-    title: str
-    ref: str
-    as_of: str
 
 
 class ConditionResult(Frozen):
@@ -36,11 +34,13 @@ class FiredRule(Frozen):
     """A rule that contributed to the recommendation (decision, hyperparameter, warning or readiness)."""
 
     rule: str
-    kind: Literal["decision", "hyperparameter", "warning"]
+    kind: Literal["decision", "model", "hyperparameter", "warning"]
     because: str
     sources: list[SourceRef]
     conditions: list[ConditionResult]
     conclusion: str
+    # The answers this rule read, as sentences ("You said ..."), for readers; ids stay in `conditions`.
+    answers_said: list[str] = []
 
 
 class RuledOut(Frozen):
@@ -75,6 +75,8 @@ class Assumption(Frozen):
 class Warning(Frozen):
     code: str
     message: str
+    title: str = ""
+    severity: Literal["serious", "advice"] = "advice"
     rule: str = ""
     sources: list[SourceRef] = []
 
@@ -82,7 +84,7 @@ class Warning(Frozen):
 class ReadinessCheck(Frozen):
     id: str
     text: str
-    status: Literal["met", "not_met", "unknown"]
+    status: Literal["met", "not_met", "unknown", "check"]  # "check": no answer can settle it; check by hand
     sources: list[SourceRef] = []
 
 
@@ -109,13 +111,22 @@ class RulesetRef(Frozen):
     stale_sources: list[str] = []
 
 
+class ModelLifecycle(Frozen):
+    status: Literal["active", "legacy", "eol"]
+    end_of_life: str | None
+
+
 class ModelRef(Frozen):
+    """The target chosen from the catalogue (contract.md: id, name, base_model_id, region, lifecycle)."""
+
     id: str
     name: str
     base_model_id: str
-    regions: list[str]
-    lifecycle_status: str
-    end_of_life: str | None
+    region: str
+    lifecycle: ModelLifecycle
+    record_format: str
+    serving: list[str]
+    reasons: list[str] = []
 
 
 class Recommendation(Frozen):
@@ -123,6 +134,11 @@ class Recommendation(Frozen):
 
     schema_version: int = SCHEMA_VERSION
     path: str | None
+    # The outcome of the decision table (several outcomes may share a path) and the date the advice was made.
+    outcome: str | None = None
+    date: str
+    # What the outcome carries, from the rule base: model, hyperparameters, economics, readiness.
+    shows: list[str] = []
     title: str | None
     summary: str | None
     confidence: Confidence | None
@@ -142,7 +158,7 @@ class Recommendation(Frozen):
     answers: dict[str, Any]
     model: ModelRef | None
     ruleset: RulesetRef
-    economics: dict[str, Any] | None = None
+    economics: EconomicsReport | None = None
     project_name: str | None = None
 
     @property
@@ -155,6 +171,6 @@ class Recommendation(Frozen):
         if self.hyperparameters is None:
             data.pop("hyperparameters")
         if self.path is None:
-            for key in ("path", "title", "summary", "trace"):
+            for key in ("path", "outcome", "title", "summary", "trace"):
                 data.pop(key, None)
         return data

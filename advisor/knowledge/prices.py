@@ -1,6 +1,7 @@
 """Prices as data (``rules/prices.yaml``), each with a source; a user file of the same shape overrides."""
 
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic import Field
@@ -15,6 +16,10 @@ class TokenPrice(Strict):
     input_per_million: float = Field(ge=0)
     output_per_million: float = Field(ge=0)
     prompt_caching: bool = False
+    # Smallest prefix the model caches (tokens per cache checkpoint); None = not documented.
+    min_cacheable_tokens: int | None = None
+    # A price for a model past its end of life is history: never used as an option or a baseline.
+    end_of_life: dt.date | None = None
     sources: list[str] = Field(min_length=1)
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
@@ -34,9 +39,17 @@ class BatchDiscount(Strict):
     sources: list[str] = Field(min_length=1)
 
 
+class PromptOnlyModels(Strict):
+    """Which priced models the economics offers as prompt-only options (ids in token_prices)."""
+
+    large: str
+    small: list[str] = []
+
+
 class PricesFile(Strict):
     currency: str = "USD"
     token_prices: list[TokenPrice] = []
+    prompt_only_models: PromptOnlyModels | None = None
     prompt_caching: CachingRates | None = None
     batch_discount: BatchDiscount | None = None
     user_inputs_required: list[str] = []
@@ -56,6 +69,7 @@ class PricesFile(Strict):
             "token_prices": list(by_id.values()),
             "prompt_caching": override.prompt_caching or self.prompt_caching,
             "batch_discount": override.batch_discount or self.batch_discount,
+            "prompt_only_models": override.prompt_only_models or self.prompt_only_models,
         })
 
 

@@ -70,11 +70,11 @@ def _source_list(rec, extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _economics_sources(econ: dict[str, Any] | None) -> list[dict[str, Any]]:
-    if not econ:
+def _economics_sources(econ) -> list[dict[str, Any]]:
+    if econ is None:
         return []
-    refs = [s for p in econ.get("prices", []) for s in p.get("sources", [])]
-    refs += [s for o in econ.get("options", []) for s in o.get("sources", [])]
+    refs = [s.model_dump() for p in econ.prices for s in p.sources]
+    refs += [s.model_dump() for o in econ.options for s in o.sources]
     return refs
 
 
@@ -84,50 +84,43 @@ def build_context(rec, rulebase) -> dict[str, Any]:
     answers = []
     for qid, value in rec.answers.items():
         q = questions.get(qid)
-        answers.append({"id": qid, "text": q.text if q else qid, "value": show(value), "role": q.role if q else "",
+        shown = rulebase.choice_label(q, value) if q is not None and q.type == "choice" and value != "unsure" else show(value)
+        answers.append({"id": qid, "text": q.text if q else qid, "value": shown, "role": q.role if q else "",
                         "derived": False, "free": q is None or q.type == "text"})
     econ = rec.economics
-    verdict = (econ or {}).get("volume_justifies_setup") or {}
-    if verdict.get("source") == "derived":
+    verdict = econ.volume_justifies_setup if econ is not None else None
+    if verdict is not None and verdict.source == "derived":
         q = questions.get("volume_justifies_setup")
         answers.append({"id": "volume_justifies_setup", "text": q.text if q else "volume_justifies_setup",
-                        "value": show(verdict.get("value")), "role": "decision", "derived": True,
+                        "value": show(verdict.value), "role": "decision", "derived": True,
                         "free": False})
 
     decision = next((f for f in rec.trace if f.kind == "decision"), None)
     rules_by_id = {r.id: r for r in rulebase.decision.rules}
     options = []
-    for pid, outcome in rulebase.outcomes.items():
-        if pid == rec.path and decision is not None:
-            options.append({"path": pid, "title": outcome.title, "status": "chosen", "rule": decision.rule,
-                            "because": decision.because, "explanation": decision.because})
-            continue
-        alt = next((a for a in rec.alternatives if a.path == pid), None)
-        if alt is None:
-            continue
+    if decision is not None:
+        options.append({"path": rec.path, "title": rec.title, "status": "chosen", "rule": decision.rule,
+                        "because": decision.because, "explanation": decision.because})
+    for alt in rec.alternatives:
         rule = rules_by_id.get(alt.rule)
-        options.append({"path": pid, "title": outcome.title, "status": alt.status, "rule": alt.rule,
+        options.append({"path": alt.path, "title": alt.title, "status": alt.status, "rule": alt.rule,
                         "because": " ".join(rule.because.split()) if rule else "", "explanation": alt.explanation})
-    break_even = []
-    if econ:
-        titles = {o["id"]: o["title"] for o in econ.get("options", [])}
-        for b in econ.get("break_even", []):
-            break_even.append({**b, "title": titles.get(b["option"], b["option"])})
+    break_even = [b.model_dump() for b in econ.break_even] if econ is not None else []
     return {
         "rec": rec,
         "project": rec.project_name,
-        "today": today_from_env().isoformat(),
+        "today": rec.date,
         "answers": answers,
         "decision": decision,
         "hyper_rules": [f for f in rec.trace if f.kind == "hyperparameter"],
         "options": options,
         "econ": econ,
-        "verdict": verdict,
+        "verdict": verdict.model_dump() if verdict is not None else {},
         "break_even": break_even,
         "sources": _source_list(rec, _economics_sources(econ)),
         "status_text": {"chosen": "chosen", "ruled_out": "ruled out", "outranked": "outranked",
                         "still_possible": "still possible"},
-        "readiness_mark": {"met": "met", "not_met": "not met", "unknown": "unknown"},
+        "readiness_mark": {"met": "met", "not_met": "not met", "unknown": "unknown", "check": "check by hand"},
     }
 
 
@@ -144,7 +137,7 @@ def render(rec, fmt: str, rulebase) -> str:
 
         # The SVG comes from advisor.reports.charts, which escapes every text it draws; it is trusted markup.
         ctx["tree_svg"] = Markup(decision_tree_svg(rulebase, ctx["decision"].rule if ctx["decision"] else None))
-        chart = cost_chart_svg(rec.economics) if rec.economics else None
+        chart = cost_chart_svg(rec.economics.model_dump()) if rec.economics else None
         ctx["cost_svg"] = Markup(chart) if chart else None
     text = _env(html).get_template(_TEMPLATE_OF[fmt]).render(**ctx)
     # Collapse runs of blank lines the template's optional sections leave behind.

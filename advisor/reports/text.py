@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
-from advisor.values import show
+from advisor.values import money, show
 
 if TYPE_CHECKING:
     from advisor.engine.recommendation import Recommendation
@@ -21,6 +21,34 @@ def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=hang)
 
 
+def economics_lines(econ) -> list[str]:
+    """The cost table and its arithmetic as plain lines (shared by the text report)."""
+    out = []
+    verdict = econ.volume_justifies_setup
+    if verdict.explanation:
+        out.append(_wrap(verdict.explanation))
+    volume = f"{econ.monthly_requests:,}" if econ.monthly_requests is not None else "?"
+    out.append(f"  {'Option':<62} {'per month':>14}  (at {volume} requests)")
+    for o in econ.options:
+        cost = money(o.monthly_usd) if o.monthly_usd is not None else "needs " + ", ".join(o.missing_inputs)
+        mark = "  <- cheapest prompt-only" if o.id == econ.baseline else ""
+        mark = "  <- compared" if o.id == verdict.compared_option else mark
+        out.append(f"  {o.title[:62]:<62} {cost:>14}{mark}")
+    out.append(f"  One-off costs spread over {econ.payback_months} months"
+               + (" (assumed; answer payback_months)" if econ.payback_assumed else "") + ".")
+    for o in econ.options:
+        if o.formula:
+            out.append(_wrap(f"- {o.title}: {o.formula}."))
+    for p in econ.prices:
+        dates = "; ".join(f"{s.title} ({s.publisher}, as of {s.as_of})" if s.publisher else f"{s.title} (as of {s.as_of})"
+                          for s in p.sources)
+        out.append(_wrap(f"- Price: {p.name} ${p.input_per_million:g} in / ${p.output_per_million:g} out per "
+                         f"million tokens. Source: {dates}"))
+    if econ.missing_inputs:
+        out.append(_wrap("Still needed for a full comparison: " + ", ".join(econ.missing_inputs)))
+    return out
+
+
 def render_text(rec: Recommendation) -> str:
     """The recommendation as lines of at most 88 columns, ending in a newline."""
     out: list[str] = []
@@ -33,13 +61,18 @@ def render_text(rec: Recommendation) -> str:
         add("Still possible: " + ", ".join(rec.possible_paths))
         add("Answer these next (in order): " + ", ".join(rec.required_missing))
         add("")
-        add(f"Rule base {rec.ruleset.name} {rec.ruleset.version} ({rec.ruleset.hash})")
+        add(f"Rule base {rec.ruleset.name} {rec.ruleset.version} ({rec.ruleset.hash}); advice of {rec.date}")
         return "\n".join(out) + "\n"
     add(f"Recommendation: {rec.title}  [{rec.path}]")
-    if rec.confidence:
-        add(f"Confidence: {rec.confidence.level} ({rec.confidence.score:.2f})")
+    add(f"Confidence: {rec.confidence.level} ({rec.confidence.score:.2f})")
+    for reason in rec.confidence.reasons:
+        add(_wrap(f"- {reason}"))
     add("")
-    add(_wrap(rec.summary or "", ""))
+    add(_wrap(rec.summary, ""))
+    if rec.model:
+        add("")
+        add(f"Target: {rec.model.name} ({rec.model.base_model_id}, {rec.model.region}; "
+            f"{rec.model.lifecycle.status} on {rec.date})")
     if rec.assumptions:
         add("")
         add("Assumptions (answered 'not sure'):")
@@ -49,22 +82,21 @@ def render_text(rec: Recommendation) -> str:
         add("")
         add("Warnings:")
         for w in rec.warnings:
-            add(_wrap(f"! [{w.code}] {w.message}"))
+            add(_wrap(f"! {w.title}: {w.message}"))
     add("")
     add("Why:")
     for fired in rec.trace:
-        if fired.kind != "decision":
+        if fired.kind not in ("decision", "model"):
             continue
         add(_wrap(f"- {fired.because}"))
-        for c in fired.conditions:
-            values = ", ".join(f"{k} = {show(v)}" for k, v in c.values.items())
-            add(f"    {c.condition:<40} {c.result:<7} ({values})")
-        add(_wrap("Sources: " + "; ".join(f"{s.title} [{s.ref}, as of {s.as_of}]" for s in fired.sources), "    "))
+        for said in fired.answers_said:
+            add(_wrap(said, "    "))
+        add(_wrap("Sources: " + "; ".join(s.citation for s in fired.sources), "    "))
     if rec.alternatives:
         add("")
         add("Why not the others:")
         for alt in rec.alternatives:
-            add(_wrap(f"- {alt.path}: {alt.explanation}"))
+            add(_wrap(f"- {alt.explanation}"))
     if rec.what_would_change:
         add("")
         add("What would change the advice:")
@@ -72,12 +104,13 @@ def render_text(rec: Recommendation) -> str:
             add(_wrap(f"- {flip.explanation}"))
     if rec.hyperparameter_details:
         add("")
-        add(f"Hyperparameters for {rec.model.name if rec.model else 'the model'} "
+        add(f"Hyperparameters for {rec.model.name if rec.model else ('the model' if 'model' in rec.shows else 'the student model')} "
             f"({show(rec.answers.get('training_examples'))} training examples):")
         for hp in rec.hyperparameter_details:
-            add(f"  {hp.name:<24} {hp.value!s:<8} explore {hp.range[0]}–{hp.range[1]}   [rule {hp.rule}]")
-            add(_wrap(hp.because, "      "))
-    elif rec.path == "bedrock_fine_tune":
+            note = "" if hp.api else "  (advice, not an API setting)"
+            add(f"  {hp.name:<24} {hp.value!s:<8} explore {hp.range[0]}–{hp.range[1]}{note}")
+            add(_wrap(hp.because + (" Kept inside the allowed range." if hp.clamped else ""), "      "))
+    elif "hyperparameters" in rec.shows:
         add("")
         add("Hyperparameters: answer training_examples to get settings for your dataset size.")
     if rec.notes:
@@ -85,12 +118,16 @@ def render_text(rec: Recommendation) -> str:
         add("Notes:")
         for note in rec.notes:
             add(_wrap(f"- {note.title}: {note.text}"))
-    if rec.readiness and rec.path in ("distill", "bedrock_fine_tune"):
+    if rec.readiness:
         add("")
         add("Readiness checklist:")
-        marks = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]"}
+        marks = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]", "check": "[ ] (check)"}
         for item in rec.readiness:
             add(f"  {marks[item.status]} {item.text}")
+    if rec.economics is not None:
+        add("")
+        add("Economics:")
+        out.extend(economics_lines(rec.economics))
     if rec.next_steps:
         add("")
         add("Next steps:")
@@ -100,6 +137,6 @@ def render_text(rec: Recommendation) -> str:
         add("")
         add("Would complete the plan: " + ", ".join(rec.missing))
     add("")
-    add(f"Rule base {rec.ruleset.name} {rec.ruleset.version} ({rec.ruleset.hash}); knowledge as of "
-        f"{rec.ruleset.knowledge_as_of}")
+    add(f"Advice of {rec.date}. Rule base {rec.ruleset.name} {rec.ruleset.version} ({rec.ruleset.hash}); "
+        f"knowledge as of {rec.ruleset.knowledge_as_of}")
     return "\n".join(out) + "\n"

@@ -13,7 +13,7 @@ PATHS = {
     "build_evals": {"gap_is_factual_recall": False, "few_shot_examples_tried": 25, "gap_measured_with_evals": False},
     "stay_on_prompts": {**BASE, "volume_justifies_setup": False},
     "distill": {**BASE, "open_weights_viable": True},
-    "bedrock_fine_tune": {**BASE, "open_weights_viable": False, "training_examples": 750},
+    "bedrock_fine_tune": {**BASE, "open_weights_viable": False, "must_stay_on_claude": False, "training_examples": 750},
 }
 
 
@@ -44,16 +44,19 @@ def test_every_exit_is_reachable_and_follows_the_json_contract(tmp_path, run_cli
     assert isinstance(data["warnings"], list) and isinstance(data["missing"], list)
     assert set(data["ruleset"]) >= {"version", "hash"}
     if path_id == "bedrock_fine_tune":
+        # Today's target is Amazon Nova Micro, with Nova's own hyperparameters inside its API ranges.
+        assert data["model"] == {**data["model"], "id": "nova-micro", "base_model_id": "amazon.nova-micro-v1:0:128k",
+                                 "region": "us-east-1"}
+        assert data["model"]["lifecycle"]["status"] == "active"
         hp = data["hyperparameters"]
-        assert set(hp) == {"epochCount", "batchSize", "learningRateMultiplier", "earlyStoppingThreshold",
-                           "earlyStoppingPatience"}
-        assert all(isinstance(v, (int, float)) for v in hp.values())
+        assert hp == {"epochCount": 5, "learningRate": 1e-05, "learningRateWarmupSteps": 1}
+        assert data["title"] == "Fine-tune Amazon Nova Micro on Amazon Bedrock"
     else:
         assert "hyperparameters" not in data
 
 
 def test_fine_tune_without_dataset_size_lists_it_as_missing(tmp_path, run_cli):
-    answers = write(tmp_path, {**BASE, "open_weights_viable": False})
+    answers = write(tmp_path, {**BASE, "open_weights_viable": False, "must_stay_on_claude": False})
     data = json.loads(run_cli("recommend", "--answers", answers, "--format", "json").out)
     assert data["path"] == "bedrock_fine_tune"
     assert "hyperparameters" not in data
@@ -85,7 +88,10 @@ def test_text_output_explains_reasons_alternatives_and_flips(tmp_path, run_cli):
     assert "Stay on prompts" in out
     assert "Why not the others" in out
     flat = " ".join(out.split())
-    assert "If volume_justifies_setup were yes instead of no, more questions would decide between distill, bedrock_fine_tune" in flat
+    assert ("If your traffic justifies weeks of setup and operations, more questions would decide between "
+            "distilling into a small open model, staying on Claude with prompt-side levers, managed fine-tuning on "
+            "Amazon Bedrock") in flat
+    assert "volume_justifies_setup" not in flat.split("Would complete the plan")[0]
 
 
 def test_output_file_is_written(tmp_path, run_cli):
@@ -172,13 +178,18 @@ def test_numbers_answer_the_volume_question_and_a_price_file_changes_them(tmp_pa
     assert data["path"] == "stay_on_prompts"  # derived from the numbers, not from the 'unsure' default
     assert data["assumptions"] == []
     assert data["economics"]["volume_justifies_setup"]["source"] == "derived"
-    # A price file where the large model is 100x dearer makes the custom model pay off.
+    # A price file where the small models' input tokens cost far more: the fine-tune, which drops the worked
+    # examples from every prompt, now beats the cheapest prompt-only option.
     prices = tmp_path / "prices.yaml"
-    prices.write_text(yaml.safe_dump({"token_prices": [{
-        "id": "claude-3-5-sonnet", "name": "dear", "model_ids": ["claude-3-5-sonnet-20240620"],
-        "input_per_million": 300.0, "output_per_million": 1500.0, "sources": ["our contract, 2026-11"]}]}))
+    prices.write_text(yaml.safe_dump({"token_prices": [
+        {"id": "nova-micro", "name": "Nova Micro (negotiated)", "model_ids": ["amazon.nova-micro-v1:0"],
+         "input_per_million": 2.0, "output_per_million": 0.14, "sources": ["our contract, 2026-11"]},
+        {"id": "claude-haiku-4-5", "name": "Claude Haiku 4.5 (list)", "model_ids": ["x"],
+         "input_per_million": 10.0, "output_per_million": 50.0, "sources": ["our contract, 2026-11"]}]}))
     dear = json.loads(run_cli("recommend", "--answers", answers, "--format", "json", "--prices", prices).out)
     assert dear["path"] == "bedrock_fine_tune"
+    assert dear["economics"]["volume_justifies_setup"]["compared_option"] == "custom_on_demand"
+    assert dear["economics"]["price_file"] == "prices.yaml"
 
 
 def test_bad_price_file_exits_2_with_its_line(tmp_path, run_cli):

@@ -31,13 +31,15 @@ def test_shipped_rules_pass(run_cli):
 
 def test_planted_gap_is_found_with_a_witness(run_cli, rules_copy):
     data = load(rules_copy / "decision.yaml")
-    data["rules"] = [r for r in data["rules"] if r["id"] != "gap_not_measured"]
+    data["rules"] = [r for r in data["rules"] if r["id"] not in ("gap_not_measured", "unsure_gap_measure_first")]
     dump(rules_copy / "decision.yaml", data)
     code, report = check_json(run_cli, rules_copy)
     assert code == 1
     gaps = [f for f in report["findings"] if f["code"] == "E120"]
-    assert gaps and gaps[0]["witness"]["gap_measured_with_evals"] is False
-    assert gaps[0]["witness"]["few_shot_examples_tried"] >= 20
+    measured = [g for g in gaps if g["witness"]["gap_is_factual_recall"] is False]
+    assert measured and measured[0]["witness"]["gap_measured_with_evals"] is False
+    assert measured[0]["witness"]["few_shot_examples_tried"] >= 20
+    assert any(g["witness"]["gap_is_factual_recall"] == "unsure" for g in gaps)
     assert "E123" in codes(report)  # build_evals is now an outcome without a rule
 
 
@@ -52,7 +54,7 @@ def test_planted_conflict_at_equal_priority_is_found(run_cli, rules_copy):
     code, report = check_json(run_cli, rules_copy)
     assert code == 1
     conflict = next(f for f in report["findings"] if f["code"] == "E121")
-    assert "open_weights_distill" in conflict["message"] and "managed_claude_fine_tune" in conflict["message"]
+    assert "open_weights_distill" in conflict["message"] and "managed_fine_tune" in conflict["message"]
     assert conflict["witness"]["open_weights_viable"] is False
     assert conflict["file"].endswith("decision.yaml") and conflict["line"]
 
@@ -92,7 +94,7 @@ def test_bad_condition_names_file_and_line(run_cli, rules_copy):
 
 def test_unsafe_condition_is_rejected(run_cli, rules_copy):
     path = rules_copy / "decision.yaml"
-    path.write_text(path.read_text().replace("- gap_is_factual_recall\n", "- __import__('os').getcwd()\n", 1))
+    path.write_text(path.read_text().replace("- gap_is_factual_recall == true\n", "- __import__('os').getcwd()\n", 1))
     result = run_cli("rules", "check", "--rules", rules_copy)
     assert result.code == 1 and "does not allow" in result.out
 
@@ -146,16 +148,17 @@ def test_stale_sources_warn_in_recommendations(tmp_path, run_cli, monkeypatch):
 def test_hyperparameter_gap_and_api_range(run_cli, rules_copy):
     path = rules_copy / "hyperparameters.yaml"
     data = load(path)
-    batch = data["parameters"][0]
-    batch["rules"][1]["when"] = "training_examples >= 600 and training_examples < 1000"  # 500–599 uncovered
-    batch["rules"][2]["value"] = 512
-    batch["rules"][2]["range"] = [256, 512]
+    nova = next(t for t in data["tables"] if t["id"] == "nova")
+    epochs = nova["parameters"][0]
+    epochs["rules"][1]["when"] = "training_examples >= 1100 and training_examples < 5000"  # 1,000–1,099 uncovered
+    epochs["rules"][2]["value"] = 8  # Nova's API allows at most 5 epochs
+    epochs["rules"][2]["range"] = [6, 8]
     dump(path, data)
     code, report = check_json(run_cli, rules_copy)
     assert code == 1
     gap = next(f for f in report["findings"] if f["code"] == "E124")
-    assert 500 <= gap["witness"]["training_examples"] < 600
-    assert "E125" in codes(report)
+    assert 1000 <= gap["witness"]["training_examples"] < 1100
+    assert any(f["code"] == "E125" and "nova-micro" in f["message"] for f in report["findings"])
 
 
 def test_failing_scenario_names_its_file_and_line(run_cli, rules_copy):

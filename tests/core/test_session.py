@@ -60,3 +60,20 @@ def test_progress_grows_as_questions_are_answered(engine):
     s = s.answer("gap_is_factual_recall", False)
     done1, total1 = s.progress()
     assert done0 == 0 and done1 == 1 and total1 >= done1
+
+
+def test_settled_only_when_no_remaining_question_can_change_the_path(engine):
+    # No -> 40 -> yes -> "not sure" on volume: the cost questions could still derive the answer.
+    from advisor.session import InterviewSession
+
+    session = InterviewSession.start(engine)
+    for qid, value in (("gap_is_factual_recall", False), ("few_shot_examples_tried", 40),
+                       ("gap_measured_with_evals", True), ("volume_justifies_setup", "unsure")):
+        session = session.answer(qid, value)
+    assert session.decided_path() is None
+    assert session.current_question() == "monthly_requests"
+    assert session.view("monthly_requests").role == "decision"
+    for qid in ("monthly_requests", "input_tokens_per_request", "output_tokens_per_request", "few_shot_extra_tokens",
+                "gpu_hourly_usd"):
+        session = session.answer(qid, "unsure")
+    assert session.decided_path() == "stay_on_prompts"

@@ -57,7 +57,8 @@ def test_schema_rejects_a_report_that_breaks_the_contract(rulebase):
     data = recommend(rulebase, "bedrock_fine_tune").contract_json()
     for broken in ({**data, "path": "fine_tune_everything"},
                    {k: v for k, v in data.items() if k != "ruleset"},
-                   {**data, "hyperparameters": {**data["hyperparameters"], "batchSize": 1000}},
+                   {**data, "hyperparameters": {**data["hyperparameters"], "epochCount": "two"}},
+                   {**data, "model": {**data["model"], "lifecycle": {"status": "eol", "end_of_life": "2026-09-10"}}},
                    {k: v for k, v in data.items() if k != "trace"}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(broken, load_schema())
@@ -80,7 +81,7 @@ def test_adr_lists_every_path_with_the_rule_that_ruled_it_out(rulebase):
         assert heading in adr
     for path in PATHS:
         assert f"(`{path}`)" in adr
-    assert "`open_weights_distill`" in adr and "open_weights_viable = no" in adr
+    assert "You said your team will not operate a model itself, so distilling into a small open model was ruled out." in adr
 
 
 HOSTILE = 'Triage <script>alert("x")</script> <img src=x onerror=alert(1)> & [link](http://evil.example)'
@@ -172,8 +173,32 @@ def test_economics_section_shows_how_the_volume_answer_was_derived(rulebase):
     md = render_report(recommend(rulebase, "stay_on_prompts"), "markdown", rulebase)
     assert "(derived from the economics)" in md
     assert "The cost model answered `volume_justifies_setup` = **no**" in md
-    assert "200,000 requests x (1,500 x $3 + 200 x $15) / 1M tokens" in md
-    assert "does not support prompt caching" in md
+    assert "(1,500 x $3 + 200 x $15) / 1M tokens = $0.007500 a request; x 200,000 requests" in md
+    # The verdict compares with the cheapest prompt-only option, and says so.
+    assert "the cheapest prompt-only option, Amazon Nova Micro with few-shot examples, costs $30.10 a month" in md
+    assert "below Claude Haiku 4.5's minimum cacheable size of 4,096 tokens" in md
+
+
+@pytest.mark.parametrize("name", PATHS)
+def test_no_report_names_a_model_past_end_of_life_or_a_seed_file(rulebase, name):
+    from advisor.cli.recommend import render
+
+    rec = recommend(rulebase, name)
+    for fmt in ("text", "markdown", "adr", "html", "json"):
+        text = render(rec, fmt, rulebase)
+        assert "Fine-tune Claude" not in text
+        assert not re.search(r"00[1-4]_[0-9a-f]{16}\.txt", text), f"a seed file name in the {fmt} report"
+    if rec.economics is not None:
+        assert all(o.model not in ("claude-3-haiku", "claude-3-5-sonnet") for o in rec.economics.options)
+
+
+def test_text_report_shows_the_economics_and_the_date(rulebase):
+    from advisor.cli.recommend import render
+
+    text = render(recommend(rulebase, "bedrock_fine_tune"), "text", rulebase)
+    assert "Economics:" in text and "<- cheapest prompt-only" in text and "<- compared" in text
+    assert "Advice of 2026-11-21." in text
+    assert "Target: Amazon Nova Micro (amazon.nova-micro-v1:0:128k, us-east-1; active on 2026-11-21)" in text
 
 
 def test_recommend_cli_writes_each_format(tmp_path):
@@ -201,3 +226,27 @@ def test_stale_sources_are_flagged_in_every_report(rulebase, monkeypatch):
     assert "Knowledge as of **2026-11-21**" in md
     assert "**Warning:** stale sources:" in render_report(rec, "adr", rulebase)
     assert "Stale knowledge:" in render_report(rec, "html", rulebase)
+
+
+def test_every_scenario_recommendation_follows_the_schema(rulebase):
+    """Each case in rules/scenarios (targets, stay on Claude, no target, unsure, economics) yields valid JSON."""
+    import datetime as dt
+
+    import jsonschema
+
+    from advisor.answers import validate_answer
+    from advisor.engine import Engine
+
+    schema = load_schema()
+    for _file, _line, scenario in rulebase.load_scenarios():
+        answers = {k: validate_answer(rulebase.questions[k], v, rulebase.choices(rulebase.questions[k]))
+                   for k, v in scenario.given.items()}
+        rec = Engine(rulebase, today=scenario.today or dt.date(2026, 12, 1)).recommend(answers)
+        data = rec.contract_json()
+        jsonschema.validate(data, schema)
+        if rec.model is not None:
+            model = rulebase.models[rec.model.id]
+            assert not model.past_end_of_life(dt.date.fromisoformat(rec.date))
+            for name, value in (data.get("hyperparameters") or {}).items():
+                api = model.hyperparameters[name]
+                assert api.min <= value <= api.max, (scenario.name, name, value)

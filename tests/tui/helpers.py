@@ -28,7 +28,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 "volume_justifies_setup": True, "open_weights_viable": True},
     "bedrock_fine_tune": {"gap_is_factual_recall": False, "few_shot_examples_tried": 30,
                           "gap_measured_with_evals": True, "volume_justifies_setup": True,
-                          "open_weights_viable": False},
+                          "open_weights_viable": False, "must_stay_on_claude": False},
 }
 PLAN_DEFAULTS = {"text": "Ticket triage", "int": 2400, "number": 1.5}
 
