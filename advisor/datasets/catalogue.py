@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from advisor.errors import UsageError
 
-__all__ = ["CONVERSATION_FORMAT", "dataset_model"]
+__all__ = ["CONVERSATION_FORMAT", "RECORD_FORMATS", "dataset_model"]
 
 CONVERSATION_FORMAT = "bedrock-claude-conversation"
+RECORD_FORMATS = ("bedrock-claude-conversation", "bedrock-conversation-2024")
 
 
 def dataset_model(rulebase, model_id: str | None = None):
@@ -21,9 +22,11 @@ def dataset_model(rulebase, model_id: str | None = None):
         if model is None:
             known = ", ".join(sorted(rulebase.models)) or "none"
             raise UsageError(f"unknown model {model_id!r}; the catalogue has: {known}")
-    if model.limits is None:
-        raise UsageError(f"model {model.id!r} has no dataset limits in the catalogue")
-    if model.record_format != CONVERSATION_FORMAT:
+    if model.record_format not in RECORD_FORMATS:
         raise UsageError(f"model {model.id!r} uses record format {model.record_format!r}; "
-                         f"only {CONVERSATION_FORMAT!r} is supported")
+                         f"advisor data supports {' and '.join(RECORD_FORMATS)}")
+    if model.limits is None:  # nothing documented: every limit unknown (checks skipped and said so)
+        from advisor.knowledge.models import ModelLimits
+
+        model = model.model_copy(update={"limits": ModelLimits()})
     return model

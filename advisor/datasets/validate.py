@@ -15,12 +15,14 @@ JSON output (``--format json``), a stable object::
     {
       "valid": bool,                  # no errors (and no warnings under --strict)
       "model": str,                   # catalogue id whose limits were applied
+      "record_format": str,           # bedrock-claude-conversation | bedrock-conversation-2024
       "files": [{"file", "role", "bytes", "records", "usable_records", "blank_lines",
                  "tokens_total", "tokens_max"}],
       "counts": {"training_records", "validation_records", "total_records",
                  "errors", "warnings", "by_code": {code: n}},
       "errors":   [problem, ...],     # capped per code, in file and line order
       "warnings": [problem, ...],
+      "info":     [problem, ...],     # notes, e.g. which limits are unknown and were not checked
       "omitted":  {code: n}           # problems counted but not listed
     }
 
@@ -35,12 +37,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from advisor.datasets.jsonl import (MAX_LINE_BYTES, LineError, decode_line, file_size, open_input, scan_value,
-                                    skip_rest_of_line)
-from advisor.datasets.records import RecordLimits, check_record, digests, quick_facts
-from advisor.errors import InputError, Location
+import re
 
-__all__ = ["Problem", "ProblemLog", "FileSummary", "ValidationReport", "validate_dataset"]
+from advisor.datasets.jsonl import (MAX_LINE_BYTES, STDIN, LineError, decode_line, display_name, file_size,
+                                    open_input, scan_value, skip_rest_of_line)
+from advisor.datasets.records import CONVERSE_FORMAT, RecordLimits, check_record, digests, quick_facts
+from advisor.errors import InputError, Location, UsageError
+
+__all__ = ["Problem", "ProblemLog", "FileSummary", "ValidationReport", "validate_dataset", "validate_files"]
 
 DEFAULT_MAX_PER_CODE = 10
 DEFAULT_MIN_ANSWER_CHARS = 3
@@ -81,11 +85,14 @@ class ProblemLog:
         self.by_code: Counter[str] = Counter()
         self.errors = 0
         self.warnings = 0
+        self.infos = 0
 
     def add(self, problem: Problem) -> None:
         self.by_code[problem.code] += 1
         if problem.severity == "error":
             self.errors += 1
+        elif problem.severity == "info":
+            self.infos += 1
         else:
             self.warnings += 1
         if not self.max_per_code or self.by_code[problem.code] <= self.max_per_code:
@@ -124,6 +131,7 @@ class ValidationReport:
     log: ProblemLog
     strict: bool = False
     extra: dict = field(default_factory=dict)
+    record_format: str = ""
 
     @property
     def valid(self) -> bool:
@@ -136,6 +144,7 @@ class ValidationReport:
         return {
             "valid": self.valid,
             "model": self.model,
+            "record_format": self.record_format,
             "files": [f.to_dict() for f in self.files],
             "counts": {
                 "training_records": self.records("training"),
@@ -146,7 +155,8 @@ class ValidationReport:
                 "by_code": dict(sorted(self.log.by_code.items())),
             },
             "errors": [p.to_dict() for p in self.log.kept if p.severity == "error"],
-            "warnings": [p.to_dict() for p in self.log.kept if p.severity != "error"],
+            "warnings": [p.to_dict() for p in self.log.kept if p.severity == "warning"],
+            "info": [p.to_dict() for p in self.log.kept if p.severity == "info"],
             "omitted": self.log.omitted,
         }
 
@@ -186,8 +196,8 @@ class _Seen:
 
 def _check_file(path: str, role: str, limits: RecordLimits, log: ProblemLog, seen: _Seen,
                 training: _Seen | None, min_answer_chars: int) -> FileSummary:
-    summary = FileSummary(str(path), role, file_size(path))
-    name = str(path)
+    name = display_name(path)
+    summary = FileSummary(name, role, file_size(path))
     add = log.add
     seen_records, seen_prompts = seen.records, seen.prompts
     scan = scan_value
@@ -260,26 +270,60 @@ def _check_file(path: str, role: str, limits: RecordLimits, log: ProblemLog, see
                                 " (set --min-answer-chars 0 for class labels)"))
         except OSError as exc:
             raise InputError(f"read error: {exc.strerror or exc}", Location(name, number + 1)) from None
+        if str(path) == STDIN:
+            summary.bytes = stream.bytes_read
     summary.records = number - blank
     summary.blank_lines, summary.usable_records = blank, usable
     summary.tokens_total, summary.tokens_max = tokens_total, tokens_max
     return summary
 
 
-def _count_limits(summary: FileSummary, low: int, high: int, max_bytes: int, log: ProblemLog) -> None:
+# Which catalogue limits each check reads, and how to name them when AWS documents none.
+_LIMIT_NAMES = {
+    "max_tokens_per_record": "tokens per record",
+    "min_training_records": "minimum training records",
+    "max_training_records": "maximum training records",
+    "min_validation_records": "minimum validation records",
+    "max_validation_records": "maximum validation records",
+    "max_total_records": "maximum training + validation records",
+    "max_training_file_bytes": "training file size",
+    "max_validation_file_bytes": "validation file size",
+}
+# S3 object keys Bedrock reads for Nova customisation: letters, digits, '_', '-', '/', '.' only
+# (catalogue-2026.md §2, Nova data-preparation page).
+_S3_KEY_CHARS = re.compile(r"[^A-Za-z0-9_\-/.]")
+
+
+def _count_limits(summary: FileSummary, low: int | None, high: int | None, max_bytes: int | None, log: ProblemLog,
+                  model_id: str, validation_possible: bool = True) -> None:
     role = summary.role
-    if summary.records < low:
+    if low is not None and summary.records < low:
+        fix = f"add {role} records ({model_id} needs {low:,} or more)"
+        if role == "validation" and not validation_possible:
+            fix = ("merge these records into the training file and train without a validation set: there are "
+                   "too few records for both minimums (advisor data split does this)")
         log.add(Problem(summary.file, None, "", "too_few_records", "error",
-                        f"{summary.records:,} {role} records; at least {low:,} are needed",
-                        f"add {role} records (Bedrock needs {low:,} or more)"))
-    elif summary.records > high:
+                        f"{summary.records:,} {role} records; at least {low:,} are needed", fix))
+    elif high is not None and summary.records > high:
         log.add(Problem(summary.file, None, "", "too_many_records", "error",
                         f"{summary.records:,} {role} records; at most {high:,} are allowed",
                         f"remove {summary.records - high:,} records (advisor data split can cap them)"))
-    if summary.bytes > max_bytes:
+    if max_bytes is not None and summary.bytes > max_bytes:
         log.add(Problem(summary.file, None, "", "file_too_large", "error",
                         f"the file has {summary.bytes:,} bytes; at most {max_bytes:,} are allowed",
                         "remove or shorten records"))
+
+
+def validate_files(train: str | Path, validation: str | Path | None, model, *,
+                   max_per_code: int = DEFAULT_MAX_PER_CODE, min_answer_chars: int = DEFAULT_MIN_ANSWER_CHARS,
+                   strict: bool = False) -> "ValidationReport":
+    """The launcher's entry point: validate ``train`` (and ``validation``) for ``model`` (a ``ModelSpec``).
+
+    ``train`` may be ``"-"`` for standard input. Returns a :class:`ValidationReport` (``.valid``,
+    ``.to_dict()``, ``.render_text()``); raises :class:`advisor.errors.InputError` when a file can't be read.
+    """
+    return validate_dataset(train, validation, model, max_per_code=max_per_code,
+                            min_answer_chars=min_answer_chars, strict=strict)
 
 
 def validate_dataset(training: str | Path, validation: str | Path | None, model, *,
@@ -305,20 +349,55 @@ def _validate(training, validation, model, max_per_code, min_answer_chars, stric
     limits = model.limits
     record_limits = RecordLimits.from_model(model)
     log = ProblemLog(max_per_code)
+    uses_validation = getattr(model, "uses_validation_set", True)
+    if validation is not None and str(validation) == str(training) == STDIN:
+        raise UsageError("only one of the files can be standard input (-)")
     train_seen = _Seen()
-    files = [_check_file(str(training), "training", record_limits, log, train_seen, None, min_answer_chars)]
-    _count_limits(files[0], limits.min_training_records, limits.max_training_records,
-                  limits.max_training_file_bytes, log)
+    files = [_check_file(training, "training", record_limits, log, train_seen, None, min_answer_chars)]
+    min_train, min_val = limits.min_training_records, limits.min_validation_records
+    # a validation set needs min_train + min_val records in all; below that, all of them go to training
+    validation_possible = True
+    _count_limits(files[0], min_train, limits.max_training_records, limits.max_training_file_bytes, log, model.id)
+    recommended = getattr(limits, "recommended_min_records", None)
+    if recommended is not None and 0 < files[0].records < recommended:
+        log.add(Problem(files[0].file, None, "", "few_records", "warning",
+                        f"{files[0].records:,} training records; AWS recommends at least {recommended:,} "
+                        f"for {model.id}", "add examples if you can; quality may suffer below that"))
     if validation is not None:
-        summary = _check_file(str(validation), "validation", record_limits, log, _Seen(), train_seen,
+        if not uses_validation:
+            log.add(Problem(display_name(validation), None, "", "validation_not_used", "error",
+                            f"{model.id} fine-tuning uses no validation set",
+                            "drop --validation (merge the records into training, or keep them as a test set "
+                            "for evaluation)"))
+        summary = _check_file(validation, "validation", record_limits, log, _Seen(), train_seen,
                               min_answer_chars)
         files.append(summary)
-        _count_limits(summary, limits.min_validation_records, limits.max_validation_records,
-                      limits.max_validation_file_bytes, log)
         total = files[0].records + summary.records
-        if total > limits.max_total_records:
-            log.add(Problem(str(validation), None, "", "too_many_total_records", "error",
-                            f"training and validation hold {total:,} records together; at most "
-                            f"{limits.max_total_records:,} are allowed",
-                            f"remove {total - limits.max_total_records:,} records from either file"))
-    return ValidationReport(model.id, files, log, strict)
+        if min_train is not None and min_val is not None:
+            validation_possible = total >= min_train + min_val
+        if uses_validation:
+            _count_limits(summary, min_val, limits.max_validation_records, limits.max_validation_file_bytes, log,
+                          model.id, validation_possible)
+            if limits.max_total_records is not None and total > limits.max_total_records:
+                log.add(Problem(summary.file, None, "", "too_many_total_records", "error",
+                                f"training and validation hold {total:,} records together; at most "
+                                f"{limits.max_total_records:,} are allowed",
+                                f"remove {total - limits.max_total_records:,} records from either file"))
+    if record_limits.record_format == CONVERSE_FORMAT:
+        for f in files:
+            base = Path(f.file).name if f.file != "<stdin>" else ""
+            bad = sorted(set(_S3_KEY_CHARS.findall(base)))
+            if bad:
+                log.add(Problem(f.file, None, "", "file_name", "warning",
+                                f"the file name has characters Bedrock does not accept in its S3 key: "
+                                f"{' '.join(repr(c) for c in bad)}",
+                                "rename it using only letters, digits, '_', '-', '/' and '.' before uploading"))
+    unknown = [label for name, label in _LIMIT_NAMES.items()
+               if getattr(limits, name, None) is None
+               and (uses_validation or "validation" not in name)
+               and not (validation is None and name in ("max_validation_file_bytes",))]
+    if unknown:
+        log.add(Problem(files[0].file, None, "", "unknown_limits", "info",
+                        f"not checked: AWS documents no {', '.join(unknown)} for {model.id} in the catalogue",
+                        "check the Bedrock quotas page for your account before launching"))
+    return ValidationReport(model.id, files, log, strict, record_format=model.record_format)

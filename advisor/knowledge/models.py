@@ -246,15 +246,19 @@ class Lifecycle(Strict):
 
 
 class ModelLimits(Strict):
-    max_tokens_per_record: int
-    chars_per_token_estimate: float
-    min_training_records: int
-    max_training_records: int
-    min_validation_records: int
-    max_validation_records: int
-    max_total_records: int
-    max_training_file_bytes: int
-    max_validation_file_bytes: int
+    """Dataset limits. A numeric limit of None means AWS does not document it: checks against it are
+    skipped (and reported as such), never invented."""
+
+    max_tokens_per_record: int | None = None
+    chars_per_token_estimate: float = 3
+    min_training_records: int | None = None
+    max_training_records: int | None = None
+    min_validation_records: int | None = None
+    max_validation_records: int | None = None
+    max_total_records: int | None = None
+    max_training_file_bytes: int | None = None
+    max_validation_file_bytes: int | None = None
+    recommended_min_records: int | None = None
     reserved_strings: list[str] = []
 
 
@@ -267,6 +271,8 @@ class ModelSpec(Strict):
     regions: list[str]
     customization_types: list[str] = []
     record_format: str
+    uses_validation_set: bool = True
+    tool_use_in_sft: bool = False
     prompt_caching: bool = False
     lifecycle: Lifecycle
     hyperparameters: dict[str, HyperparameterRange] = {}
