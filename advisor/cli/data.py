@@ -88,8 +88,8 @@ def add_parser(sub) -> None:
     c.add_argument("-o", "--output", metavar="PATH",
                    help="output file, written whole or not at all (default stdout)")
     c.add_argument("--weight-zero", choices=("drop", "keep"), default="drop",
-                   help="OpenAI turns with weight 0: drop (cut the record before the first one; default) or "
-                        "keep them as ordinary turns, which Bedrock trains on")
+                   help="OpenAI assistant turns with weight 0: drop them with the user turn before them (default) "
+                        "or keep them as ordinary turns, which Bedrock trains on; the summary counts them")
     c.add_argument("--system", metavar="TEXT",
                    help="system prompt for records without one (TAT-QA: replaces the default)")
     c.add_argument("--prompt-field", default="prompt", metavar="NAME", help="prompt column/key (default prompt)")

@@ -18,9 +18,9 @@ format                 in     out    one line (or file) looks like
 ===================== ====== ====== ==============================================================
 
 OpenAI records may mark assistant turns ``"weight": 0`` (shown as context, not trained). Bedrock has
-no per-turn weights: it trains on every assistant turn. ``weight_zero="drop"`` (the default) cuts a
-record before its first weight-0 turn (with the user turn that prompted it) and skips a record left
-with no trained turn; ``weight_zero="keep"`` keeps them as ordinary turns, which Bedrock then trains
+no per-turn weights: it trains on every assistant turn. ``weight_zero="drop"`` (the default) removes
+each weight-0 turn with the user turn that prompted it (so turns still alternate) and skips a record
+left with no trained turn; ``weight_zero="keep"`` keeps them as ordinary turns, which Bedrock then trains
 on. Either way the counts are in :class:`ConvertResult`.
 
 Python entry point (the launcher's)::
@@ -123,10 +123,11 @@ class ConvertResult:
         if self.weight_zero == "keep":
             return (f"{n:,} weight-0 assistant turn{'s' if n != 1 else ''} kept as ordinary turns: Bedrock has no "
                     "per-turn weights and will train on them (use --weight-zero drop to cut them)")
-        return (f"{n:,} weight-0 assistant turn{'s' if n != 1 else ''} dropped: {self.weight_zero_records_cut:,} "
-                f"record{'s' if self.weight_zero_records_cut != 1 else ''} cut before the first one "
-                f"({self.weight_zero_dropped_turns:,} turns removed), {self.weight_zero_records_skipped:,} "
-                "skipped with nothing left to train on (use --weight-zero keep to train on them)")
+        return (f"{n:,} weight-0 assistant turn{'s' if n != 1 else ''} dropped with the user turns before them: "
+                f"{self.weight_zero_records_cut:,} record{'s' if self.weight_zero_records_cut != 1 else ''} "
+                f"shortened ({self.weight_zero_dropped_turns:,} turns removed), "
+                f"{self.weight_zero_records_skipped:,} skipped with nothing left to train on "
+                "(use --weight-zero keep to train on them)")
 
 
 class _Skip(Exception):
@@ -177,8 +178,7 @@ def _openai_reader(result: "ConvertResult"):
         if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
             raise _Skip("expected an object with a 'messages' list")
         systems, turns = [], []
-        first_zero = None  # index in turns of the user turn before the first weight-0 assistant turn
-        zeros = 0
+        zero_at: list[int] = []  # indexes in turns of weight-0 assistant turns
         for i, m in enumerate(obj["messages"]):
             if not isinstance(m, dict):
                 raise _Skip(f"messages[{i}] is not an object")
@@ -191,26 +191,30 @@ def _openai_reader(result: "ConvertResult"):
             elif role in _OPENAI_ROLES:
                 if m.get("content") is None:
                     raise _Skip(f"messages[{i}] has no text content (tool calls can't be converted)")
-                weight = m.get("weight", 1)
                 if role == "assistant" and "weight" in m:
-                    if weight not in (0, 1) or isinstance(weight, bool):
+                    weight = m["weight"]
+                    if isinstance(weight, bool) or weight not in (0, 1):
                         raise _Skip(f"messages[{i}].weight is {weight!r}; OpenAI allows 0 or 1")
                     if weight == 0:
-                        zeros += 1
-                        if first_zero is None:
-                            first_zero = max(len(turns) - 1, 0)
+                        zero_at.append(len(turns))
                 turns.append((_OPENAI_ROLES[role], _text_of(m["content"], f"messages[{i}].content")))
             else:
                 raise _Skip(f"messages[{i}] has role {role!r}; only system, user and assistant turns convert")
-        result.weight_zero_turns += zeros
-        if zeros and not keep:
-            kept = turns[:first_zero]
+        result.weight_zero_turns += len(zero_at)
+        if zero_at and not keep:
+            # drop each weight-0 answer with the user turn that asked for it, so turns still alternate
+            gone = set()
+            for k in zero_at:
+                gone.add(k)
+                if k > 0 and turns[k - 1][0] == "user":
+                    gone.add(k - 1)
+            kept = [t for k, t in enumerate(turns) if k not in gone]
             if not any(r == "assistant" for r, _ in kept):
                 result.weight_zero_records_skipped += 1
-                raise _Skip("every assistant turn up to the first weight-0 turn is untrained; nothing to train "
-                            "on (use --weight-zero keep to train on weight-0 turns)")
+                raise _Skip("every assistant turn has weight 0; nothing is left to train on "
+                            "(use --weight-zero keep to train on weight-0 turns)")
             result.weight_zero_records_cut += 1
-            result.weight_zero_dropped_turns += len(turns) - len(kept)
+            result.weight_zero_dropped_turns += len(gone)
             turns = kept
         return _conversation("\n\n".join(systems) if systems else None, turns)
     return read
@@ -317,7 +321,9 @@ MAX_TATQA_BYTES = 1 << 30  # the published splits are a few megabytes; never rea
 def _tatqa_shape(context, i: int) -> str | None:
     """Why context ``i`` is not shaped like TAT-QA, or None."""
     if not isinstance(context, dict):
-        return f"context {i} is {type(context).__name__}, not an object"
+        kind = {"list": "a list", "str": "a string", "int": "a number", "float": "a number", "bool": "a boolean",
+                "NoneType": "null"}.get(type(context).__name__, type(context).__name__)
+        return f"context {i} is {kind}, not an object"
     if not isinstance(context.get("questions"), list):
         return f"context {i} has no 'questions' list"
     table = context.get("table")
@@ -360,7 +366,9 @@ def read_tatqa(path: str | Path, system: str | None = TATQA_SYSTEM_PROMPT) -> It
     except ValueError as exc:
         raise InputError(f"not valid JSON: {exc}; expected {TATQA_EXPECTED}", Location(name)) from None
     if not isinstance(data, list):
-        raise InputError(f"the file holds a JSON {type(data).__name__}, not a list; expected {TATQA_EXPECTED}",
+        kind = {"dict": "an object", "str": "a string", "int": "a number", "float": "a number",
+                "bool": "a boolean", "NoneType": "null"}.get(type(data).__name__, type(data).__name__)
+        raise InputError(f"the file holds {kind}, not a list; expected {TATQA_EXPECTED}",
                          Location(name))
     for i, context in enumerate(data):
         why = _tatqa_shape(context, i)
@@ -618,6 +626,19 @@ def convert_file(source: str | Path, source_format: str, target_format: str, out
         raise UsageError(f"--output {output} is the input file; write to another file")
     if target.is_dir():
         raise InputError("is a directory; give a file name for the output", Location(str(target)))
+    if target.exists() and not target.is_file():
+        # a device or a pipe (/dev/stdout, a FIFO): written in place, never replaced
+        try:
+            out = open(target, "w", encoding="utf-8", newline="\n")
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror or exc}", Location(str(output))) from None
+        try:
+            with out:
+                return convert(source, source_format, target_format, out, model=model, **options)
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror or exc}", Location(str(output))) from None
+    if target.is_symlink():
+        target = target.resolve()  # replace the file the link points to, not the link
     folder = target.parent
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
@@ -625,6 +646,15 @@ def convert_file(source: str | Path, source_format: str, target_format: str, out
         raise InputError(f"cannot write here: {exc.strerror or exc}", Location(str(target))) from None
     tmp = Path(tmp_name)
     done = False
+    try:  # mkstemp makes the file private; give it the mode a plainly created file would have
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        else:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)
+    except OSError:
+        pass
     try:
         with open(fd, "w", encoding="utf-8", newline="\n") as out:
             result = convert(source, source_format, target_format, out, model=model, **options)

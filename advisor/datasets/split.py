@@ -199,6 +199,7 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
             target = out / names[split]
             fd, tmp = tempfile.mkstemp(prefix=f".{names[split]}.", suffix=".tmp", dir=out)
             handles[split] = (Path(tmp), os.fdopen(fd, "wb"))
+            os.chmod(tmp, 0o666 & ~_umask())
             result.files[split] = str(target)
         with open_input(path) as stream:
             for line in read_lines(stream, path):
@@ -227,6 +228,12 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
             if tmp.exists():
                 tmp.unlink()
     return result
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager

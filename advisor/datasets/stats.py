@@ -139,7 +139,7 @@ class DatasetStats:
                 lines.append(f"  {count:>7,}  {100 * count / n:5.1f} %  {label}")
         if self.billed_training_tokens is not None:
             lines.append(f"billed training tokens        {self.billed_training_tokens:,} "
-                         f"({self.tokens_total:,} x {self.epochs} epochs; epochs {self.epochs_from})")
+                         f"({self.tokens_total:,} x {self.epochs} epochs, {self.epochs_from})")
         if self.training_cost is not None:
             c = self.training_cost
             lines.append(f"training cost (estimate)      ${c['usd']:,.2f} at ${c['per_1k_tokens']:g} per 1,000 "
@@ -305,7 +305,7 @@ def _billing(result: DatasetStats, model, rulebase, epochs: int | None) -> None:
         if planned is not None:
             result.epochs, result.epochs_from = int(planned.value), "from the hyperparameter plan"
         elif api is not None:
-            result.epochs, result.epochs_from = int(api.default), f"the {model.id} API default"
+            result.epochs, result.epochs_from = int(api.default), f"{model.id}'s API default"
     if result.epochs is None:
         result.training_cost_note = "no epoch count known for this model; pass --epochs N"
         return

@@ -163,10 +163,15 @@ class ValidationReport:
     def render_text(self) -> str:
         lines: list[str] = []
         for p in self.log.kept:
-            lines.append(str(p))
-            lines.append(f"    fix: {p.fix}")
+            if p.severity != "info":
+                lines.append(str(p))
+                lines.append(f"    fix: {p.fix}")
         for code, n in self.log.omitted.items():
             lines.append(f"... and {n:,} more [{code}] not shown (use --max-per-code 0 to list all)")
+        for p in self.log.kept:
+            if p.severity == "info":
+                lines.append(str(p))
+                lines.append(f"    {'fix' if p.code == 'other_record_format' else 'note'}: {p.fix}")
         if lines:
             lines.append("")
         for f in self.files:
@@ -314,6 +319,29 @@ def _count_limits(summary: FileSummary, low: int | None, high: int | None, max_b
                         "remove or shorten records"))
 
 
+# codes that mean "this record is in the other Bedrock format"
+_OTHER_FORMAT_CODES = {
+    "bedrock-conversation-2024": ("missing_schema_version", "not_a_block_list"),
+    "bedrock-claude-conversation": ("unknown_key",),
+}
+
+
+def _format_hint(summary: FileSummary, log: ProblemLog, record_format: str, before: Counter) -> None:
+    """One info line when most records of a file look like the other Bedrock record format."""
+    codes = _OTHER_FORMAT_CODES.get(record_format, ())
+    hits = max((log.by_code[c] - before[c] for c in codes), default=0)
+    if not summary.records or hits * 2 < summary.records or summary.usable_records * 2 > summary.records:
+        return
+    if record_format == "bedrock-conversation-2024":
+        other, source, target = "bedrock-claude-conversation", "bedrock", "bedrock-2024"
+    else:
+        other, source, target = "bedrock-conversation-2024", "bedrock-2024", "bedrock"
+    name = summary.file if summary.file != "<stdin>" else "-"
+    log.add(Problem(summary.file, None, "", "other_record_format", "info",
+                    f"most records look like {other} records, but the model reads {record_format}",
+                    f"convert the file: advisor data convert {name} --from {source} --to {target} -o OUT.jsonl"))
+
+
 def validate_files(train: str | Path, validation: str | Path | None, model, *,
                    max_per_code: int = DEFAULT_MAX_PER_CODE, min_answer_chars: int = DEFAULT_MIN_ANSWER_CHARS,
                    strict: bool = False) -> "ValidationReport":
@@ -354,6 +382,7 @@ def _validate(training, validation, model, max_per_code, min_answer_chars, stric
         raise UsageError("only one of the files can be standard input (-)")
     train_seen = _Seen()
     files = [_check_file(training, "training", record_limits, log, train_seen, None, min_answer_chars)]
+    _format_hint(files[0], log, model.record_format, Counter())
     min_train, min_val = limits.min_training_records, limits.min_validation_records
     # a validation set needs min_train + min_val records in all; below that, all of them go to training
     validation_possible = True
@@ -369,9 +398,11 @@ def _validate(training, validation, model, max_per_code, min_answer_chars, stric
                             f"{model.id} fine-tuning uses no validation set",
                             "drop --validation (merge the records into training, or keep them as a test set "
                             "for evaluation)"))
+        before = Counter(log.by_code)
         summary = _check_file(validation, "validation", record_limits, log, _Seen(), train_seen,
                               min_answer_chars)
         files.append(summary)
+        _format_hint(summary, log, model.record_format, before)
         total = files[0].records + summary.records
         if min_train is not None and min_val is not None:
             validation_possible = total >= min_train + min_val
@@ -394,8 +425,8 @@ def _validate(training, validation, model, max_per_code, min_answer_chars, stric
                                 "rename it using only letters, digits, '_', '-', '/' and '.' before uploading"))
     unknown = [label for name, label in _LIMIT_NAMES.items()
                if getattr(limits, name, None) is None
-               and (uses_validation or "validation" not in name)
-               and not (validation is None and name in ("max_validation_file_bytes",))]
+               and (validation is not None and uses_validation
+                    or ("validation" not in name and "total" not in name))]
     if unknown:
         log.add(Problem(files[0].file, None, "", "unknown_limits", "info",
                         f"not checked: AWS documents no {', '.join(unknown)} for {model.id} in the catalogue",
