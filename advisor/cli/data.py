@@ -70,6 +70,9 @@ def add_parser(sub) -> None:
     v.add_argument("--min-answer-chars", type=_non_negative, default=3, metavar="N",
                    help="warn about answers shorter than N characters (0 = never; default 3)")
     v.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
+    v.add_argument("--no-duplicate-check", dest="check_duplicates", action="store_false",
+                   help="skip duplicate, conflicting-answer and leakage checks: memory then stays flat "
+                        "(they keep ~200 bytes a record)")
     v.set_defaults(handler=run_validate)
 
     s = cmds.add_parser("stats", help="record, token and turn distributions, labels and starting hyperparameters")
@@ -119,11 +122,13 @@ def _model(args):
 
 
 def run_validate(args) -> int:
+    from advisor.datasets.catalogue import dataset_model_fast
     from advisor.datasets.validate import validate_dataset
 
-    _, model = _model(args)
+    model = dataset_model_fast(args.rules or None, args.model)
     report = validate_dataset(args.file, args.validation, model, max_per_code=args.max_per_code,
-                              min_answer_chars=args.min_answer_chars, strict=args.strict)
+                              min_answer_chars=args.min_answer_chars, strict=args.strict,
+                              check_duplicates=args.check_duplicates)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -199,12 +199,13 @@ class _Seen:
         self.prompts: dict[int, int] = {}
 
 
-def _check_file(path: str, role: str, limits: RecordLimits, log: ProblemLog, seen: _Seen,
+def _check_file(path: str, role: str, limits: RecordLimits, log: ProblemLog, seen: _Seen | None,
                 training: _Seen | None, min_answer_chars: int) -> FileSummary:
     name = display_name(path)
     summary = FileSummary(name, role, file_size(path))
     add = log.add
-    seen_records, seen_prompts = seen.records, seen.prompts
+    track = seen is not None
+    seen_records, seen_prompts = (seen.records, seen.prompts) if track else ({}, {})
     scan = scan_value
     # The loop is the hot path (the benchmark holds it to 1.5x a bare json.loads loop): reading,
     # decoding and the clean-record checks are inlined; anything unusual takes the slow, explaining path.
@@ -249,19 +250,21 @@ def _check_file(path: str, role: str, limits: RecordLimits, log: ProblemLog, see
                 tokens_total += tokens
                 if tokens > tokens_max:
                     tokens_max = tokens
-                first = seen_records.get(record_digest)
-                if first is not None:
+                if not track:
+                    pass
+                elif (first := seen_records.get(record_digest)) is not None:
                     add(Problem(name, number, "", "duplicate", "warning", f"same record as line {first}",
                                 "remove the repeat; duplicates over-weight one example"))
                     continue
-                seen_records[record_digest] = number
-                earlier = seen_prompts.get(prompt_digest)
-                if earlier is not None:
-                    add(Problem(name, number, f"messages[{turns - 1}].content", "conflicting_answer", "warning",
-                                f"same prompt as line {earlier} with a different answer",
-                                "keep the correct answer only; contradictory labels confuse training"))
                 else:
-                    seen_prompts[prompt_digest] = number
+                    seen_records[record_digest] = number
+                    earlier = seen_prompts.get(prompt_digest)
+                    if earlier is not None:
+                        add(Problem(name, number, f"messages[{turns - 1}].content", "conflicting_answer", "warning",
+                                    f"same prompt as line {earlier} with a different answer",
+                                    "keep the correct answer only; contradictory labels confuse training"))
+                    else:
+                        seen_prompts[prompt_digest] = number
                 if training is not None:
                     leaked = training.records.get(record_digest) or training.prompts.get(prompt_digest)
                     if leaked is not None:
@@ -344,20 +347,20 @@ def _format_hint(summary: FileSummary, log: ProblemLog, record_format: str, befo
 
 def validate_files(train: str | Path, validation: str | Path | None, model, *,
                    max_per_code: int = DEFAULT_MAX_PER_CODE, min_answer_chars: int = DEFAULT_MIN_ANSWER_CHARS,
-                   strict: bool = False) -> "ValidationReport":
+                   strict: bool = False, check_duplicates: bool = True) -> "ValidationReport":
     """The launcher's entry point: validate ``train`` (and ``validation``) for ``model`` (a ``ModelSpec``).
 
     ``train`` may be ``"-"`` for standard input. Returns a :class:`ValidationReport` (``.valid``,
     ``.to_dict()``, ``.render_text()``); raises :class:`advisor.errors.InputError` when a file can't be read.
     """
     return validate_dataset(train, validation, model, max_per_code=max_per_code,
-                            min_answer_chars=min_answer_chars, strict=strict)
+                            min_answer_chars=min_answer_chars, strict=strict, check_duplicates=check_duplicates)
 
 
 def validate_dataset(training: str | Path, validation: str | Path | None, model, *,
                      max_per_code: int = DEFAULT_MAX_PER_CODE,
                      min_answer_chars: int = DEFAULT_MIN_ANSWER_CHARS,
-                     strict: bool = False) -> ValidationReport:
+                     strict: bool = False, check_duplicates: bool = True) -> ValidationReport:
     """Validate a training file (and optionally a validation file) against ``model``'s catalogue limits.
 
     Raises :class:`advisor.errors.InputError` when a file cannot be opened or read.
@@ -367,20 +370,21 @@ def validate_dataset(training: str | Path, validation: str | Path | None, model,
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _validate(training, validation, model, max_per_code, min_answer_chars, strict)
+        return _validate(training, validation, model, max_per_code, min_answer_chars, strict, check_duplicates)
     finally:
         if collecting:
             gc.enable()
 
 
-def _validate(training, validation, model, max_per_code, min_answer_chars, strict) -> ValidationReport:
+def _validate(training, validation, model, max_per_code, min_answer_chars, strict,
+              check_duplicates=True) -> ValidationReport:
     limits = model.limits
     record_limits = RecordLimits.from_model(model)
     log = ProblemLog(max_per_code)
     uses_validation = getattr(model, "uses_validation_set", True)
     if validation is not None and str(validation) == str(training) == STDIN:
         raise UsageError("only one of the files can be standard input (-)")
-    train_seen = _Seen()
+    train_seen = _Seen() if check_duplicates else None
     files = [_check_file(training, "training", record_limits, log, train_seen, None, min_answer_chars)]
     _format_hint(files[0], log, model.record_format, Counter())
     min_train, min_val = limits.min_training_records, limits.min_validation_records
@@ -399,8 +403,8 @@ def _validate(training, validation, model, max_per_code, min_answer_chars, stric
                             "drop --validation (merge the records into training, or keep them as a test set "
                             "for evaluation)"))
         before = Counter(log.by_code)
-        summary = _check_file(validation, "validation", record_limits, log, _Seen(), train_seen,
-                              min_answer_chars)
+        summary = _check_file(validation, "validation", record_limits, log,
+                              _Seen() if check_duplicates else None, train_seen, min_answer_chars)
         files.append(summary)
         _format_hint(summary, log, model.record_format, before)
         total = files[0].records + summary.records
@@ -431,4 +435,8 @@ def _validate(training, validation, model, max_per_code, min_answer_chars, stric
         log.add(Problem(files[0].file, None, "", "unknown_limits", "info",
                         f"not checked: AWS documents no {', '.join(unknown)} for {model.id} in the catalogue",
                         "check the Bedrock quotas page for your account before launching"))
+    if not check_duplicates:
+        log.add(Problem(files[0].file, None, "", "duplicates_not_checked", "info",
+                        "duplicate, conflicting-answer and leakage checks were off (--no-duplicate-check)",
+                        "run without --no-duplicate-check to find them"))
     return ValidationReport(model.id, files, log, strict, record_format=model.record_format)
