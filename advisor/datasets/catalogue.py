@@ -7,7 +7,7 @@ Two ways in:
   validating the whole rule base on every run: the first run loads and validates the rule base as
   usual, then keeps the catalogue entries it read in a JSON file in the user's cache folder
   (``$ADVISOR_CACHE_DIR``, else ``$XDG_CACHE_HOME/advisor``, else ``~/.cache/advisor``), keyed by a
-  SHA-256 of every file of the rule base. Any change to a rule file changes the key; a damaged or
+  BLAKE2b hash of every file of the rule base. Any change to a rule file changes the key; a damaged or
   foreign cache file is ignored and rebuilt; an unwritable cache folder only means no cache. JSON,
   never pickle. The cached entry is returned as a read-only attribute view with the same field names
   as ``ModelSpec`` (``id``, ``record_format``, ``uses_validation_set``, ``tool_use_in_sft``,
@@ -16,7 +16,6 @@ Two ways in:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -96,14 +95,29 @@ def _cache_dir() -> Path:
     return Path(base) / "advisor"
 
 
+def _hasher():
+    try:  # the C module itself: importing hashlib loads OpenSSL, a tenth of this command's start-up
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - other Python builds
+        from hashlib import blake2b
+    return blake2b(digest_size=32)
+
+
 def _rules_key(root: Path) -> str | None:
-    """SHA-256 over every file of the rule base (names and bytes); None when it can't be read."""
-    digest = hashlib.sha256(f"advisor-data-catalogue-v{_CACHE_VERSION}\0".encode())
+    """BLAKE2b over every file of the rule base (relative names and bytes); None when it can't be read."""
+    digest = _hasher()
+    digest.update(f"advisor-data-catalogue-v{_CACHE_VERSION}\0".encode())
     try:
-        files = sorted(p for p in root.rglob("*") if p.is_file())
-        for path in files:
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+        files = []
+        for folder, dirs, names in os.walk(root):
+            dirs.sort()
+            files += [os.path.join(folder, n) for n in names]
+        files.sort()
+        for name in files:
+            with open(name, "rb") as f:
+                data = f.read()
+            digest.update(os.path.relpath(name, root).replace(os.sep, "/").encode() + b"\0")
+            digest.update(data + b"\0")
     except OSError:
         return None
     try:

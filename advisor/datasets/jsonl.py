@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, NamedTuple
 
 from advisor.errors import InputError, Location
 
@@ -21,8 +20,7 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One physical line: its 1-based number, its bytes (without the skipped tail) and whether it was cut."""
 
     number: int
@@ -30,8 +28,7 @@ class Line:
     too_long: bool = False
 
 
-@dataclass(frozen=True)
-class LineError:
+class LineError(NamedTuple):
     """Why a line could not be decoded as JSON: a code, a message, a fix and a 1-based column."""
 
     code: str

@@ -34,8 +34,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 __all__ = ["ALLOWED_KEYS", "CLAUDE_FORMAT", "CONVERSE_FORMAT", "RECORD_FORMATS", "MESSAGE_KEYS", "Finding", "RecordLimits", "RecordFacts", "check_record", "digests",
            "quick_facts"]
@@ -52,19 +52,25 @@ MESSAGE_KEYS = frozenset({"role", "content"})
 ROLES = ("user", "assistant")
 
 
-@dataclass(frozen=True)
 class RecordLimits:
     """The per-record rules of one model, taken from the catalogue.
 
     ``max_tokens_per_record`` is None where AWS documents no limit: the token check is then skipped.
     ``record_format`` is the catalogue's ``record_format``; ``tool_use_allowed`` its ``tool_use_in_sft``.
+    (A plain class rather than a dataclass: building dataclasses costs start-up time on every run.)
     """
 
-    max_tokens_per_record: int | None
-    chars_per_token: float
-    reserved_strings: tuple[str, ...]
-    record_format: str = CLAUDE_FORMAT
-    tool_use_allowed: bool = False
+    def __init__(self, max_tokens_per_record: int | None, chars_per_token: float, reserved_strings: tuple[str, ...],
+                 record_format: str = CLAUDE_FORMAT, tool_use_allowed: bool = False):
+        self.max_tokens_per_record = max_tokens_per_record
+        self.chars_per_token = chars_per_token
+        self.reserved_strings = tuple(reserved_strings)
+        self.record_format = record_format
+        self.tool_use_allowed = tool_use_allowed
+
+    def __repr__(self) -> str:
+        return (f"RecordLimits({self.max_tokens_per_record!r}, {self.chars_per_token!r}, {self.reserved_strings!r}, "
+                f"{self.record_format!r}, {self.tool_use_allowed!r})")
 
     @cached_property
     def raw_prefilter(self):
@@ -93,8 +99,7 @@ class RecordLimits:
                    bool(getattr(model, "tool_use_in_sft", False)))
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One problem in one record: a stable ``code``, the JSON ``field`` path, and how to fix it."""
 
     code: str
@@ -104,8 +109,7 @@ class Finding:
     severity: str = "error"  # "error": Bedrock rejects it; "warning": accepted but hurts quality
 
 
-@dataclass(frozen=True)
-class RecordFacts:
+class RecordFacts(NamedTuple):
     """What the validator and ``stats`` need from a well-formed record."""
 
     tokens: int

@@ -32,12 +32,11 @@ each problem being ``{"file", "line", "column", "field", "code", "severity", "me
 from __future__ import annotations
 
 import gc
+import re
 from collections import Counter
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-
-import re
+from typing import NamedTuple
 
 from advisor.datasets.jsonl import (MAX_LINE_BYTES, STDIN, LineError, decode_line, display_name, file_size,
                                     open_input, scan_value, skip_rest_of_line)
@@ -51,8 +50,7 @@ DEFAULT_MIN_ANSWER_CHARS = 3
 _BAD = object()
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One finding with everything a user needs to act on it."""
 
     file: str
@@ -105,33 +103,30 @@ class ProblemLog:
         return {code: n - self.max_per_code for code, n in sorted(self.by_code.items()) if n > self.max_per_code}
 
 
-@dataclass
 class FileSummary:
     """What was read from one file."""
 
-    file: str
-    role: str
-    bytes: int = 0
-    records: int = 0
-    usable_records: int = 0
-    blank_lines: int = 0
-    tokens_total: int = 0
-    tokens_max: int = 0
+    def __init__(self, file: str, role: str, bytes: int = 0, records: int = 0, usable_records: int = 0,
+                 blank_lines: int = 0, tokens_total: int = 0, tokens_max: int = 0):
+        self.file, self.role, self.bytes, self.records = file, role, bytes, records
+        self.usable_records, self.blank_lines = usable_records, blank_lines
+        self.tokens_total, self.tokens_max = tokens_total, tokens_max
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def __repr__(self) -> str:
+        return f"FileSummary({self.__dict__!r})"
 
-@dataclass
+
 class ValidationReport:
-    """The outcome of :func:`validate_dataset`."""
+    """The outcome of :func:`validate_dataset` (and :func:`validate_files`)."""
 
-    model: str
-    files: list[FileSummary]
-    log: ProblemLog
-    strict: bool = False
-    extra: dict = field(default_factory=dict)
-    record_format: str = ""
+    def __init__(self, model: str, files: list[FileSummary], log: ProblemLog, strict: bool = False,
+                 extra: dict | None = None, record_format: str = ""):
+        self.model, self.files, self.log, self.strict = model, files, log, strict
+        self.extra = extra if extra is not None else {}
+        self.record_format = record_format
 
     @property
     def valid(self) -> bool:
