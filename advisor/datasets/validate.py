@@ -5,10 +5,15 @@ train/validation leakage, one prompt with two answers, very short answers). Ever
 file, line (``None`` for whole-file limits), JSON field, a stable code and a fix.
 
 Memory: files are streamed one line at a time (a line over 16 MiB is reported and skipped unread),
-and records are never held: per record only two 64-bit digests and a line number are kept, in two
-dictionaries (about 130 bytes a record: 58 MB for a 1 GB file of 444,000 records, ~1.3 MB at
-Bedrock's 10,000-record limit). Only the first ``max_per_code`` problems of each code are kept for
-display; all are counted.
+and records are never held. The duplicate, conflicting-answer and leakage checks keep two 64-bit
+digests and a line number per usable record in two dictionaries: memory grows by about 250 bytes a
+record (``bench/bench_data.py`` measures it; ~2.5 MB at 10,000 records, ~120 MB at 500,000).
+``check_duplicates=False`` (``--no-duplicate-check``) skips those checks and keeps memory flat. Only
+the first ``max_per_code`` problems of each code are kept for display; all are counted.
+
+Record formats: the model's ``record_format`` decides the shape checked (see
+:mod:`advisor.datasets.records`). Limits the catalogue leaves unknown (None) are not checked; one
+``info`` problem (code ``unknown_limits``) lists them.
 
 JSON output (``--format json``), a stable object::
 
