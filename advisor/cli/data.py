@@ -182,6 +182,8 @@ def run_convert(args) -> int:
     if result.skipped > len(result.problems):
         print(f"advisor: ... and {result.skipped - len(result.problems):,} more skipped", file=sys.stderr)
     checked = f", checked for {model.id}" if model is not None else ""
+    if model is None and target in ("bedrock", "bedrock-2024"):
+        checked = ", not checked against a model: add --model ID"
     print(f"advisor: {result.read:,} records read, {result.written:,} written, {result.skipped:,} skipped "
           f"({args.source_format} -> {target}{checked})", file=sys.stderr)
     weight_note = result.weight_zero_summary()

@@ -10,7 +10,8 @@ from typing import BinaryIO, Iterator, NamedTuple
 
 from advisor.errors import InputError, Location
 
-__all__ = ["MAX_LINE_BYTES", "STDIN", "display_name", "Line", "LineError", "decode_line", "file_size", "json_decode", "open_input", "read_lines",
+__all__ = ["MAX_LINE_BYTES", "STDIN", "display_name", "Line", "LineError", "decode_line", "file_size", "json_decode",
+           "open_input", "read_lines",
            "scan_value", "skip_rest_of_line"]
 
 # No Bedrock record can be this long (32,000 tokens at 3 characters each, even at 4 bytes a character

@@ -37,7 +37,8 @@ import re
 from functools import cached_property
 from typing import NamedTuple
 
-__all__ = ["ALLOWED_KEYS", "CLAUDE_FORMAT", "CONVERSE_FORMAT", "RECORD_FORMATS", "MESSAGE_KEYS", "Finding", "RecordLimits", "RecordFacts", "check_record", "digests",
+__all__ = ["ALLOWED_KEYS", "CLAUDE_FORMAT", "CONVERSE_FORMAT", "RECORD_FORMATS", "MESSAGE_KEYS", "Finding",
+           "RecordLimits", "RecordFacts", "check_record", "digests",
            "quick_facts"]
 
 CLAUDE_FORMAT = "bedrock-claude-conversation"

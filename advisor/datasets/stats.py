@@ -220,6 +220,11 @@ def dataset_stats(path: str | Path, model, rulebase=None, epochs: int | None = N
 
             result.hyperparameters = plan_hyperparameters(rulebase, n)
             result.hyperparameters_model = planned_for.id
+        elif planned_for is not None:
+            ranges = ", ".join(f"{name} {hp.min:g} to {hp.max:g} (default {hp.default:g})"
+                               for name, hp in model.hyperparameters.items())
+            result.notes.append(f"the rule base's hyperparameter plan is for {planned_for.id}, not {model.id}"
+                                + (f"; {model.id}'s API ranges: {ranges}" if ranges else ""))
     result.advice = dataset_advice(model, n)
     _billing(result, model, rulebase, epochs)
     return result
@@ -260,7 +265,7 @@ def dataset_advice(model, n: int) -> list[str]:
         out.append(f"under ~{NOVA_DUPLICATE_BELOW:,} samples AWS suggests duplicating the data for more "
                    f"'effective epochs' (epochCount stops at {epoch.max:g}); effective epochs = epochCount x "
                    f"copies, e.g. {copies} copies bring {n:,} records to about {n * copies:,} samples a pass "
-                   "(advisor's arithmetic, not an AWS figure); de-duplication warnings then are expected")
+                   "(advisor's arithmetic, not an AWS figure); data validate then warns about the repeats, as expected")
     return out
 
 

@@ -76,7 +76,8 @@ def test_model_picks_the_output_format_and_a_mismatch_is_a_usage_error(tmp_path,
     result = run_cli("data", "convert", FIXTURES / "pairs.csv", "--from", "csv", "--model", "nova-micro")
     assert result.code == 0 and json.loads(result.out.splitlines()[0])["schemaVersion"] == "bedrock-conversation-2024"
     assert "checked for nova-micro" in result.err
-    bad = run_cli("data", "convert", FIXTURES / "pairs.csv", "--from", "csv", "--model", "nova-micro", "--to", "bedrock")
+    bad = run_cli("data", "convert", FIXTURES / "pairs.csv", "--from", "csv", "--model", "nova-micro",
+                  "--to", "bedrock")
     assert bad.code == 2 and "use --to bedrock-2024" in bad.err
 
 
