@@ -179,6 +179,14 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
         result.folded_validation = True
     if result.folded_validation:
         validation = 0
+    labels = {"min_training_records": "minimum training", "max_training_records": "maximum training",
+              "min_validation_records": "minimum validation", "max_validation_records": "maximum validation",
+              "max_total_records": "maximum training + validation"}
+    unknown = [label for name, label in labels.items() if getattr(limits, name, None) is None
+               and (validation > 0 or "validation" not in label)]
+    if unknown:
+        result.notes.append(f"not applied: AWS documents no {', '.join(unknown)} record counts for {model.id} "
+                            "(unknown in the catalogue)")
 
     # pass 2: copy lines
     out = Path(out_dir)
