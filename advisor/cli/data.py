@@ -200,7 +200,9 @@ def run_split(args) -> int:
                            seed=args.seed)
     limits = model.limits
     failures = []
-    if limits.min_training_records is not None and result.counts["train"] < limits.min_training_records:
+    if result.counts["train"] == 0:
+        failures.append(f"no usable records for training (run advisor data validate {args.file} --model {model.id})")
+    elif limits.min_training_records is not None and result.counts["train"] < limits.min_training_records:
         failures.append(f"training has {result.counts['train']:,} records; {model.id} needs at least "
                         f"{limits.min_training_records:,}")
     if ("validation" in result.files and limits.min_validation_records is not None
