@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import sys
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, NamedTuple
 
 from advisor.errors import InputError, Location
 
-__all__ = ["MAX_LINE_BYTES", "Line", "LineError", "decode_line", "file_size", "json_decode", "open_input", "read_lines",
+__all__ = ["MAX_LINE_BYTES", "STDIN", "display_name", "Line", "LineError", "decode_line", "file_size", "json_decode",
+           "open_input", "read_lines",
            "scan_value", "skip_rest_of_line"]
 
 # No Bedrock record can be this long (32,000 tokens at 3 characters each, even at 4 bytes a character
@@ -20,8 +21,7 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One physical line: its 1-based number, its bytes (without the skipped tail) and whether it was cut."""
 
     number: int
@@ -29,8 +29,7 @@ class Line:
     too_long: bool = False
 
 
-@dataclass(frozen=True)
-class LineError:
+class LineError(NamedTuple):
     """Why a line could not be decoded as JSON: a code, a message, a fix and a 1-based column."""
 
     code: str
@@ -39,8 +38,51 @@ class LineError:
     column: int | None = None
 
 
+STDIN = "-"
+
+
+def display_name(path: str | Path) -> str:
+    """How a file is named in messages: ``-`` (standard input) as ``<stdin>``."""
+    return "<stdin>" if str(path) == STDIN else str(path)
+
+
+class _Stdin:
+    """Standard input as a binary stream that counts the bytes read and is not closed on exit."""
+
+    def __init__(self):
+        self._raw = sys.stdin.buffer
+        self.bytes_read = 0
+
+    def readline(self, limit: int = -1) -> bytes:
+        data = self._raw.readline(limit)
+        self.bytes_read += len(data)
+        return data
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self.bytes_read += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
 def open_input(path: str | Path) -> BinaryIO:
-    """Open a file for binary reading, turning OS errors into :class:`InputError` (exit 2)."""
+    """Open a file (``-``: standard input) for binary reading; OS errors become :class:`InputError` (exit 2)."""
+    if str(path) == STDIN:
+        return _Stdin()  # type: ignore[return-value]
     try:
         if os.path.isdir(path):
             raise InputError("is a directory, not a file", Location(str(path)))
@@ -54,6 +96,8 @@ def open_input(path: str | Path) -> BinaryIO:
 
 
 def file_size(path: str | Path) -> int:
+    if str(path) == STDIN:
+        return 0
     try:
         return os.stat(path).st_size
     except OSError:

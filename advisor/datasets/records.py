@@ -34,24 +34,44 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
-__all__ = ["ALLOWED_KEYS", "MESSAGE_KEYS", "Finding", "RecordLimits", "RecordFacts", "check_record", "digests",
+__all__ = ["ALLOWED_KEYS", "CLAUDE_FORMAT", "CONVERSE_FORMAT", "RECORD_FORMATS", "MESSAGE_KEYS", "Finding",
+           "RecordLimits", "RecordFacts", "check_record", "digests",
            "quick_facts"]
 
+CLAUDE_FORMAT = "bedrock-claude-conversation"
+CONVERSE_FORMAT = "bedrock-conversation-2024"
+RECORD_FORMATS = (CLAUDE_FORMAT, CONVERSE_FORMAT)
 ALLOWED_KEYS = frozenset({"system", "messages"})
+ALLOWED_KEYS_2024 = frozenset({"schemaVersion", "system", "messages", "toolConfig"})
+TOOL_BLOCKS = ("toolUse", "toolResult")
+# content blocks Bedrock's Converse format knows but this tool does not check (media, reasoning)
+UNCHECKED_BLOCKS = ("image", "video", "document", "reasoningContent")
 MESSAGE_KEYS = frozenset({"role", "content"})
 ROLES = ("user", "assistant")
 
 
-@dataclass(frozen=True)
 class RecordLimits:
-    """The per-record limits of one model, taken from the catalogue."""
+    """The per-record rules of one model, taken from the catalogue.
 
-    max_tokens_per_record: int
-    chars_per_token: float
-    reserved_strings: tuple[str, ...]
+    ``max_tokens_per_record`` is None where AWS documents no limit: the token check is then skipped.
+    ``record_format`` is the catalogue's ``record_format``; ``tool_use_allowed`` its ``tool_use_in_sft``.
+    (A plain class rather than a dataclass: building dataclasses costs start-up time on every run.)
+    """
+
+    def __init__(self, max_tokens_per_record: int | None, chars_per_token: float, reserved_strings: tuple[str, ...],
+                 record_format: str = CLAUDE_FORMAT, tool_use_allowed: bool = False):
+        self.max_tokens_per_record = max_tokens_per_record
+        self.chars_per_token = chars_per_token
+        self.reserved_strings = tuple(reserved_strings)
+        self.record_format = record_format
+        self.tool_use_allowed = tool_use_allowed
+
+    def __repr__(self) -> str:
+        return (f"RecordLimits({self.max_tokens_per_record!r}, {self.chars_per_token!r}, {self.reserved_strings!r}, "
+                f"{self.record_format!r}, {self.tool_use_allowed!r})")
 
     @cached_property
     def raw_prefilter(self):
@@ -75,12 +95,12 @@ class RecordLimits:
     @classmethod
     def from_model(cls, model) -> "RecordLimits":
         limits = model.limits
-        return cls(limits.max_tokens_per_record, float(limits.chars_per_token_estimate),
-                   tuple(limits.reserved_strings))
+        return cls(limits.max_tokens_per_record, float(limits.chars_per_token_estimate or 3),
+                   tuple(limits.reserved_strings), model.record_format,
+                   bool(getattr(model, "tool_use_in_sft", False)))
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One problem in one record: a stable ``code``, the JSON ``field`` path, and how to fix it."""
 
     code: str
@@ -90,8 +110,7 @@ class Finding:
     severity: str = "error"  # "error": Bedrock rejects it; "warning": accepted but hurts quality
 
 
-@dataclass(frozen=True)
-class RecordFacts:
+class RecordFacts(NamedTuple):
     """What the validator and ``stats`` need from a well-formed record."""
 
     tokens: int
@@ -135,7 +154,8 @@ def _reserved(text: str, field: str, limits: RecordLimits, out: list[Finding]) -
 def _text(value, field: str, limits: RecordLimits, out: list[Finding], what: str) -> bool:
     """Check one string field; True when it is a usable string."""
     if not isinstance(value, str):
-        fix = ("join the text blocks into one string" if isinstance(value, list)
+        fix = ("join the text blocks into one string (advisor data convert --from bedrock-2024 --to bedrock "
+               "converts a whole file)" if isinstance(value, list)
                else f"make {what} a JSON string")
         out.append(Finding("not_a_string", field, f"{what} must be a string, not {_describe(value)}", fix))
         return False
@@ -157,24 +177,115 @@ def _text(value, field: str, limits: RecordLimits, out: list[Finding], what: str
     return True
 
 
+def _blocks(value, field: str, limits: RecordLimits, out: list[Finding], what: str, system: bool = False):
+    """Check a ``bedrock-conversation-2024`` content list; its joined text ('' when it has none), or None."""
+    if not isinstance(value, list):
+        fix = ('write it as a list of blocks: [{"text": "..."}] (advisor data convert --from bedrock '
+               '--to bedrock-2024 converts a whole file)') if isinstance(value, str) else \
+            'write it as a list of blocks: [{"text": "..."}]'
+        out.append(Finding("not_a_block_list", field, f"{what} must be a list of content blocks, "
+                           f"not {_describe(value)}", fix))
+        return None
+    if not value and not system:
+        out.append(Finding("empty_text", field, f"{what} has no content blocks",
+                           f'add a text block: [{{"text": "..."}}], or drop the record'))
+        return None
+    texts: list[str] = []
+    other = False
+    ok = True
+    for j, block in enumerate(value):
+        where = f"{field}[{j}]"
+        if not isinstance(block, dict) or len(block) != 1:
+            shown = _describe(block) if not isinstance(block, dict) else f"an object with {len(block)} keys"
+            out.append(Finding("bad_block", where, f"a content block must be an object with one key, not {shown}",
+                               'write the block as {"text": "..."}'))
+            ok = False
+            continue
+        (kind, body), = block.items()
+        if kind == "text":
+            if _text(body, f"{where}.text", limits, out, f"{what} text"):
+                texts.append(body)
+            else:
+                ok = False
+        elif system:
+            out.append(Finding("bad_block", where, f"a system block holds text only, not {kind!r}",
+                               'write the system prompt as [{"text": "..."}]'))
+            ok = False
+        elif kind in TOOL_BLOCKS:
+            if not limits.tool_use_allowed:
+                out.append(Finding("tool_use_in_sft", where,
+                                   f"a {kind} block; this model takes no tool-use blocks in fine-tuning data",
+                                   "drop tool turns from the training data, or choose a model that supports them"))
+                ok = False
+            other = True
+        elif kind in UNCHECKED_BLOCKS:
+            out.append(Finding("unchecked_block", where,
+                               f"a {kind} block; advisor checks text blocks only and passes this one unchecked",
+                               "check media and reasoning blocks against the model's documentation",
+                               "warning"))
+            other = True
+        else:
+            out.append(Finding("bad_block", where, f"unknown content block {kind!r}",
+                               'use {"text": "..."} blocks'))
+            ok = False
+    if not ok:
+        return None
+    if not texts and not other and not system:
+        out.append(Finding("empty_text", field, f"{what} holds no text", "write the text, or drop the record"))
+        return None
+    return "\n".join(texts)
+
+
 def check_record(record, limits: RecordLimits) -> tuple[list[Finding], RecordFacts | None]:
     """Every problem Bedrock would reject in one decoded record, and the record's facts when usable.
 
-    Never raises, whatever JSON value it is given.
+    The record format (``limits.record_format``) decides the shape: plain strings for
+    ``bedrock-claude-conversation``, ``schemaVersion`` and content-block lists for
+    ``bedrock-conversation-2024``. Never raises, whatever JSON value it is given.
     """
     out: list[Finding] = []
+    converse = limits.record_format == CONVERSE_FORMAT
     if not isinstance(record, dict):
+        example = ('{"schemaVersion": "bedrock-conversation-2024", "messages": [...]}' if converse
+                   else '{"system": ..., "messages": [...]}')
         out.append(Finding("not_an_object", "", f"the line holds {_describe(record)}, not a JSON object",
-                           'write one object per line: {"system": ..., "messages": [...]}'))
+                           f"write one object per line: {example}"))
         return out, None
+    allowed = ALLOWED_KEYS_2024 if converse else ALLOWED_KEYS
     for key in record:
-        if key not in ALLOWED_KEYS:
-            out.append(Finding("unknown_key", key, f"key {key!r} is not allowed (only 'system' and 'messages')",
-                               f"remove {key!r}; Bedrock rejects extraneous keys"))
+        if key not in allowed:
+            if key == "schemaVersion":
+                fix = ("this looks like a bedrock-conversation-2024 record; convert the file with "
+                       "advisor data convert --from bedrock-2024 --to bedrock")
+            else:
+                fix = f"remove {key!r}; Bedrock rejects extraneous keys"
+            out.append(Finding("unknown_key", key, f"key {key!r} is not allowed (only "
+                               f"{', '.join(repr(k) for k in sorted(allowed))})", fix))
+        elif key == "toolConfig" and not limits.tool_use_allowed:
+            out.append(Finding("tool_use_in_sft", key, "a toolConfig; this model takes no tool-use data in "
+                               "fine-tuning records", "remove the tool configuration and tool turns"))
+    if converse:
+        version = record.get("schemaVersion")
+        if "schemaVersion" not in record:
+            out.append(Finding("missing_schema_version", "schemaVersion", "the record has no 'schemaVersion'",
+                               f'add "schemaVersion": "{CONVERSE_FORMAT}"'))
+        elif version != CONVERSE_FORMAT:
+            shown = repr(version) if isinstance(version, str) else _describe(version)
+            out.append(Finding("bad_schema_version", "schemaVersion",
+                               f"schemaVersion is {shown}, not {CONVERSE_FORMAT!r}",
+                               f'write "schemaVersion": "{CONVERSE_FORMAT}"'))
     has_system = "system" in record
+    system_text = ""
     chars = 0
-    if has_system and _text(record["system"], "system", limits, out, "system prompt"):
-        chars = len(record["system"])
+    if has_system:
+        if converse:
+            text = _blocks(record["system"], "system", limits, out, "system prompt", system=True)
+            if text:
+                system_text = text
+        elif _text(record["system"], "system", limits, out, "system prompt"):
+            system_text = record["system"]
+        chars = len(system_text)
+        has_system = bool(system_text)
     if "messages" not in record:
         out.append(Finding("missing_messages", "messages", "the record has no 'messages' list",
                            'add "messages": [{"role": "user", ...}, {"role": "assistant", ...}]'))
@@ -193,11 +304,12 @@ def check_record(record, limits: RecordLimits) -> tuple[list[Finding], RecordFac
     answer = ""
     answer_tokens = 0
     usable = True
+    content_hint = '[{"text": "..."}]' if converse else '"..."'
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if not isinstance(message, dict):
             out.append(Finding("message_not_an_object", where, f"the turn is {_describe(message)}, not an object",
-                               'write each turn as {"role": "user"|"assistant", "content": "..."}'))
+                               f'write each turn as {{"role": "user"|"assistant", "content": {content_hint}}}'))
             usable = False
             previous = None
             continue
@@ -220,15 +332,19 @@ def check_record(record, limits: RecordLimits) -> tuple[list[Finding], RecordFac
             role = None
         if "content" not in message:
             out.append(Finding("missing_content", f"{where}.content", "the turn has no 'content'",
-                               "add the turn's text as a string 'content'"))
+                               f"add the turn's content: {content_hint}"))
             usable = False
         else:
             content = message["content"]
             what = f"{role or 'turn'} content"
-            if _text(content, f"{where}.content", limits, out, what):
-                chars += len(content)
+            if converse:
+                text = _blocks(content, f"{where}.content", limits, out, what)
+            else:
+                text = content if _text(content, f"{where}.content", limits, out, what) else None
+            if text is not None:
+                chars += len(text)
                 if i == len(messages) - 1:
-                    answer, answer_tokens = content, _tokens(content, limits.chars_per_token)
+                    answer, answer_tokens = text, _tokens(text, limits.chars_per_token)
             else:
                 usable = False
         if role is not None:
@@ -247,12 +363,12 @@ def check_record(record, limits: RecordLimits) -> tuple[list[Finding], RecordFac
                                "the last turn must be 'assistant'",
                                "end the conversation with the assistant's answer, or drop the trailing turn"))
     tokens = math.ceil(chars / limits.chars_per_token)
-    if tokens > limits.max_tokens_per_record:
+    if limits.max_tokens_per_record is not None and tokens > limits.max_tokens_per_record:
         out.append(Finding("too_many_tokens", "messages",
                            f"about {tokens:,} tokens (estimate: characters / {limits.chars_per_token:g}); "
                            f"the limit is {limits.max_tokens_per_record:,}",
                            "shorten the record or split it into several"))
-    if out or not usable or len(messages) < 2:
+    if any(f.severity == "error" for f in out) or not usable or len(messages) < 2:
         return out, None
     return out, RecordFacts(tokens, len(messages), has_system, answer, answer_tokens)
 
@@ -290,10 +406,25 @@ def quick_facts(record, limits: RecordLimits, raw: bytes | None = None):
     if n < 2 or n % 2:  # user first, assistant last, alternating: an even number of turns
         return None
     system = record.get("system")
-    if system is None:
-        if len(record) != 1:
+    converse = limits.record_format == CONVERSE_FORMAT
+    extra = 0
+    if converse:  # schemaVersion present and right; system one text block
+        if record.get("schemaVersion") != CONVERSE_FORMAT:
             return None
-    elif len(record) != 2 or type(system) is not str or not system.strip():
+        extra = 1
+        if system is not None:
+            if type(system) is not list or len(system) != 1:
+                return None
+            block = system[0]
+            if type(block) is not dict or len(block) != 1:
+                return None
+            system = block.get("text")
+            if system is None:
+                return None
+    if system is None:
+        if len(record) != 1 + extra:
+            return None
+    elif len(record) != 2 + extra or type(system) is not str or not system.strip():
         return None
     try:
         if n == 2:  # the usual single-turn record, unrolled
@@ -308,6 +439,13 @@ def quick_facts(record, limits: RecordLimits, raw: bytes | None = None):
             contents = [m["content"] for m in messages]
             if sum(map(len, messages)) != 2 * n:  # every turn has exactly role and content
                 return None
+        if converse:  # each content exactly one text block
+            texts_ = []
+            for c in contents:
+                if type(c) is not list or len(c) != 1 or type(c[0]) is not dict or len(c[0]) != 1:
+                    return None
+                texts_.append(c[0]["text"])
+            contents = texts_
         # every content is non-blank text (str.strip raises TypeError on anything but a str)
         if not all(map(str.strip, contents)):
             return None
@@ -326,7 +464,7 @@ def quick_facts(record, limits: RecordLimits, raw: bytes | None = None):
                 except UnicodeEncodeError:  # a lone surrogate
                     return None
     tokens = math.ceil(sum(map(len, texts)) / limits.chars_per_token)
-    if tokens > limits.max_tokens_per_record:
+    if limits.max_tokens_per_record is not None and tokens > limits.max_tokens_per_record:
         return None
     answer = contents[-1]
     # str hashes are cached on the strings, so hashing the texts twice costs almost nothing
@@ -335,8 +473,21 @@ def quick_facts(record, limits: RecordLimits, raw: bytes | None = None):
             hash((prompt_digest, answer)), prompt_digest)
 
 
+def _plain(value) -> str:
+    """A content value as text: a string as is, a block list as its text blocks joined by a line break."""
+    if isinstance(value, list):
+        return "\n".join(b["text"] for b in value if isinstance(b, dict) and isinstance(b.get("text"), str))
+    return value
+
+
 def digests(record: dict) -> tuple[int, int]:
-    """(record digest, prompt digest) of a clean record, equal to those :func:`quick_facts` returns."""
-    contents = [m["content"] for m in record["messages"]]
-    prompt_digest = hash((record.get("system"), *contents[:-1]))
+    """(record digest, prompt digest) of a clean record, equal to those :func:`quick_facts` returns.
+
+    Works for both record formats: content blocks count by their joined text.
+    """
+    contents = [_plain(m["content"]) for m in record["messages"]]
+    system = record.get("system")
+    if isinstance(system, list):
+        system = _plain(system) or None
+    prompt_digest = hash((system, *contents[:-1]))
     return hash((prompt_digest, contents[-1])), prompt_digest

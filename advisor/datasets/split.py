@@ -16,11 +16,14 @@ The same input, fractions and seed always give the same files.
 
 from __future__ import annotations
 
+import os
 import random
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from advisor.datasets.jsonl import LineError, decode_line, open_input, read_lines
+from advisor.datasets.jsonl import STDIN, LineError, decode_line, open_input, read_lines
 from advisor.datasets.records import RecordLimits, check_record, digests, quick_facts
 from advisor.errors import InputError, Location, UsageError
 
@@ -41,11 +44,13 @@ class SplitResult:
     files: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seed: int = 0
+    folded_validation: bool = False
 
     def to_dict(self) -> dict:
         return {"seed": self.seed, "read": self.read, "duplicates_removed": self.duplicates,
                 "rejected": self.rejected, "counts": self.counts, "files": self.files,
-                "notes": self.notes, "problems": self.problems}
+                "notes": self.notes, "problems": self.problems,
+                "validation_folded_into_training": self.folded_validation}
 
 
 def _targets(total: int, validation: float, test: float) -> tuple[int, int]:
@@ -57,6 +62,12 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
     """Split ``path`` into ``out_dir``; see the module docstring for the rules."""
     if not (0 <= validation < 1 and 0 <= test < 1 and validation + test < 1):
         raise UsageError("--validation and --test are fractions whose sum must stay below 1")
+    if str(path) == STDIN:
+        with _spooled_stdin(out_dir) as spooled:
+            result = split_dataset(spooled, out_dir, model, validation=validation, test=test, seed=seed,
+                                   max_problems=max_problems)
+        result.problems = [p.replace(str(spooled), "<stdin>", 1) for p in result.problems]
+        return result
     limits = model.limits
     record_limits = RecordLimits.from_model(model)
     result = SplitResult(seed=seed)
@@ -109,20 +120,33 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
     random.Random(seed).shuffle(order)
     unique = sum(group_sizes)
     want_test, want_validation = _targets(unique, validation, test)
-    if validation > 0:
-        if want_validation > limits.max_validation_records:
-            result.notes.append(f"validation capped at {limits.max_validation_records:,} records (model limit)")
-            want_validation = limits.max_validation_records
-        if want_validation < limits.min_validation_records:
-            if unique - want_test >= limits.min_validation_records + limits.min_training_records:
-                result.notes.append(f"validation raised to {limits.min_validation_records:,} records (model minimum)")
-                want_validation = limits.min_validation_records
+    min_train, min_val = limits.min_training_records, limits.min_validation_records
+    max_val = limits.max_validation_records
+    if validation > 0 and not getattr(model, "uses_validation_set", True):
+        result.notes.append(f"no validation file: {model.id} fine-tuning uses no validation set; its share "
+                            "stays in training")
+        want_validation = 0
+        validation = 0
+    elif validation > 0:
+        if max_val is not None and want_validation > max_val:
+            result.notes.append(f"validation capped at {max_val:,} records (model limit)")
+            want_validation = max_val
+        if min_val is not None and want_validation < min_val:
+            if unique - want_test >= min_val + (min_train or 0):
+                result.notes.append(f"validation raised to {min_val:,} records (model minimum)")
+                want_validation = min_val
             else:
-                result.notes.append(f"too few records for the model's minimum of {limits.min_validation_records:,} "
-                                    "validation records")
+                result.notes.append(
+                    f"no validation file: {unique - want_test:,} records can't fill {model.id}'s minimums of "
+                    f"{min_train or 0:,} training + {min_val:,} validation records, so the validation share "
+                    "is folded into training (there will be no validation loss and no early stopping)")
+                want_validation = 0
+                result.folded_validation = True
     assignment = [0] * len(group_sizes)  # index into SPLITS
     filled = {"test": 0, "validation": 0, "train": 0}
-    max_train = min(limits.max_training_records, limits.max_total_records)
+    big = 1 << 62
+    max_total = limits.max_total_records if limits.max_total_records is not None else big
+    max_train = min(limits.max_training_records if limits.max_training_records is not None else big, max_total)
     for g in order:
         size = group_sizes[g]
         if filled["test"] < want_test:
@@ -130,15 +154,39 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
         elif filled["validation"] < want_validation:
             split = "validation"
         else:
-            room = min(max_train, limits.max_total_records - filled["validation"]) - filled["train"]
+            room = min(max_train, max_total - filled["validation"]) - filled["train"]
             split = "train" if size <= room else "unused"
         if split != "unused":
             filled[split] += size
         assignment[g] = SPLITS.index(split)
     if SPLITS.index("unused") in assignment:
+        caps = []
+        if limits.max_training_records is not None:
+            caps.append(f"{limits.max_training_records:,} training")
+        if limits.max_total_records is not None:
+            caps.append(f"{limits.max_total_records:,} training + validation")
         result.notes.append(f"training capped at {filled['train']:,} records: the model allows "
-                            f"{limits.max_training_records:,} training and {limits.max_total_records:,} "
-                            "training + validation records; the rest is in unused.jsonl")
+                            f"{' and '.join(caps)} records; the rest is in unused.jsonl")
+    if (validation > 0 and min_val is not None and 0 < filled["validation"] < min_val):
+        # prompt groups can leave validation short of the minimum: never write such a file
+        for g, a in enumerate(assignment):
+            if SPLITS[a] == "validation":
+                assignment[g] = SPLITS.index("train")
+        result.notes.append(f"no validation file: only {filled['validation']:,} records could go to validation "
+                            f"(minimum {min_val:,}); they are in training")
+        filled["train"] += filled["validation"]
+        filled["validation"] = 0
+        result.folded_validation = True
+    if result.folded_validation:
+        validation = 0
+    labels = {"min_training_records": "minimum training", "max_training_records": "maximum training",
+              "min_validation_records": "minimum validation", "max_validation_records": "maximum validation",
+              "max_total_records": "maximum training + validation"}
+    unknown = [label for name, label in labels.items() if getattr(limits, name, None) is None
+               and (validation > 0 or "validation" not in label)]
+    if unknown:
+        result.notes.append(f"not applied: AWS documents no {', '.join(unknown)} record counts for {model.id} "
+                            "(unknown in the catalogue)")
 
     # pass 2: copy lines
     out = Path(out_dir)
@@ -149,7 +197,7 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
     names = {"train": "train.jsonl", "validation": "validation.jsonl", "test": "test.jsonl", "unused": "unused.jsonl"}
     if Path(path).resolve() in {(out / name).resolve() for name in names.values()}:
         raise UsageError(f"{path} would be overwritten by the split; choose another --out-dir")
-    handles = {}
+    handles: dict[str, tuple[Path, object]] = {}
     try:
         for split in SPLITS:
             if split == "unused" and SPLITS.index("unused") not in assignment:
@@ -157,7 +205,9 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
             if split in ("validation", "test") and not (validation if split == "validation" else test):
                 continue
             target = out / names[split]
-            handles[split] = open(target, "wb")
+            fd, tmp = tempfile.mkstemp(prefix=f".{names[split]}.", suffix=".tmp", dir=out)
+            handles[split] = (Path(tmp), os.fdopen(fd, "wb"))
+            os.chmod(tmp, 0o666 & ~_umask())
             result.files[split] = str(target)
         with open_input(path) as stream:
             for line in read_lines(stream, path):
@@ -166,11 +216,53 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
                     continue
                 split = SPLITS[assignment[group]]
                 data = line.data if line.data.endswith(b"\n") else line.data + b"\n"
-                handles[split].write(data)
+                handles[split][1].write(data)
                 result.counts[split] += 1
-    except OSError as exc:
-        raise InputError(f"cannot write the split: {exc.strerror or exc}", Location(str(out))) from None
-    finally:
-        for handle in handles.values():
+        for split, (tmp, handle) in handles.items():
             handle.close()
+        for split, (tmp, handle) in handles.items():
+            os.replace(tmp, out / names[split])
+        if "validation" not in handles:
+            stale = out / names["validation"]
+            if stale.exists():  # an earlier run's validation file must not be mistaken for this one's
+                stale.unlink()
+                result.notes.append(f"removed the earlier {stale} (this split has no validation file)")
+    except OSError as exc:
+        raise InputError(f"cannot write the split: {exc.strerror or exc}; no split files were written",
+                         Location(str(out))) from None
+    finally:
+        for tmp, handle in handles.values():
+            handle.close()
+            if tmp.exists():
+                tmp.unlink()
     return result
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def _spooled_stdin(out_dir):
+    """Standard input copied to a temporary file (in the output folder's parent when it exists)."""
+    import shutil
+    import sys
+
+    folder = Path(out_dir).parent if Path(out_dir).parent.is_dir() else None
+    try:
+        handle = tempfile.NamedTemporaryFile(prefix=".advisor-stdin-", suffix=".jsonl", dir=folder, delete=False)
+    except OSError as exc:
+        raise InputError(f"cannot buffer standard input: {exc.strerror or exc}", Location("<stdin>")) from None
+    try:
+        with handle:
+            shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
+        yield handle.name
+    except OSError as exc:
+        raise InputError(f"cannot buffer standard input: {exc.strerror or exc}", Location("<stdin>")) from None
+    finally:
+        try:
+            os.unlink(handle.name)
+        except OSError:
+            pass

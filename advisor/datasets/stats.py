@@ -14,7 +14,18 @@ JSON output (``--format json``)::
      # dist = {"min", "mean", "median", "p90", "max"}
      "tokens_total", "with_system_prompt", "labels": {label: n} | null,
      "hyperparameters": [{"name", "value", "range", "default", "rule", "because", "sources"}],
-     "hyperparameters_model": str | null, "notes": [str]}
+     "hyperparameters_model": str | null, "notes": [str],
+     "epochs": int | null, "epochs_from": str,          # where the epoch count came from
+     "billed_training_tokens": int | null,             # tokens per epoch x epochs (estimate)
+     "training_cost": {"usd", "per_1k_tokens", "source", "as_of"} | null,
+     "training_cost_note": str,                        # why the cost is unknown, when it is
+     "advice": [str]}                                  # what the target's rules mean for this dataset
+
+Billed tokens: Bedrock bills customisation by the tokens it trains on, i.e. the tokens of the
+training file times the number of epochs. The epoch count is ``--epochs`` when given, else the
+rule base's plan for this dataset size, else the model's API default. The price per 1,000 training
+tokens is read from ``rules/prices.yaml`` (``training_per_1k_tokens`` under the model id, with its
+source and date); where none is recorded the cost is reported as unknown, never guessed.
 """
 
 from __future__ import annotations
@@ -25,10 +36,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from advisor.datasets.jsonl import LineError, decode_line, open_input, read_lines
+from advisor.datasets.jsonl import LineError, decode_line, display_name, open_input, read_lines
 from advisor.datasets.records import RecordLimits, check_record, quick_facts
 
-__all__ = ["Distribution", "DatasetStats", "dataset_stats", "MAX_LABELS"]
+__all__ = ["Distribution", "DatasetStats", "dataset_advice", "dataset_stats", "training_price", "MAX_LABELS"]
 
 MAX_LABELS = 50
 MAX_LABEL_CHARS = 64
@@ -82,6 +93,12 @@ class DatasetStats:
     hyperparameters: list = field(default_factory=list)
     hyperparameters_model: str | None = None
     notes: list[str] = field(default_factory=list)
+    epochs: int | None = None
+    epochs_from: str = ""
+    billed_training_tokens: int | None = None
+    training_cost: dict | None = None
+    training_cost_note: str = ""
+    advice: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -97,6 +114,10 @@ class DatasetStats:
                 for h in self.hyperparameters],
             "hyperparameters_model": self.hyperparameters_model,
             "notes": list(self.notes),
+            "epochs": self.epochs, "epochs_from": self.epochs_from,
+            "billed_training_tokens": self.billed_training_tokens,
+            "training_cost": self.training_cost, "training_cost_note": self.training_cost_note,
+            "advice": list(self.advice),
         }
 
     def render_text(self) -> str:
@@ -116,8 +137,19 @@ class DatasetStats:
             lines.append(f"answers look like class labels ({len(self.labels)} distinct):")
             for label, count in sorted(self.labels.items(), key=lambda kv: (-kv[1], kv[0])):
                 lines.append(f"  {count:>7,}  {100 * count / n:5.1f} %  {label}")
+        if self.billed_training_tokens is not None:
+            lines.append(f"billed training tokens        {self.billed_training_tokens:,} "
+                         f"({self.tokens_total:,} x {self.epochs} epochs, {self.epochs_from})")
+        if self.training_cost is not None:
+            c = self.training_cost
+            lines.append(f"training cost (estimate)      ${c['usd']:,.2f} at ${c['per_1k_tokens']:g} per 1,000 "
+                         f"tokens ({c['source']}, seen {c['as_of']})")
+        elif self.training_cost_note:
+            lines.append(f"training cost                 unknown: {self.training_cost_note}")
         for note in self.notes:
             lines.append(f"note: {note}")
+        for advice in self.advice:
+            lines.append(f"advice: {advice}")
         if self.hyperparameters:
             lines.append("")
             lines.append(f"recommended hyperparameters for {n:,} training records "
@@ -130,10 +162,13 @@ class DatasetStats:
         return "\n".join(lines)
 
 
-def dataset_stats(path: str | Path, model, rulebase=None) -> DatasetStats:
-    """Stream ``path`` and describe its usable records; add the rule base's hyperparameter plan if given."""
+def dataset_stats(path: str | Path, model, rulebase=None, epochs: int | None = None) -> DatasetStats:
+    """Stream ``path`` and describe its usable records; add the rule base's hyperparameter plan if given.
+
+    ``epochs`` overrides the epoch count used for the billed-token estimate.
+    """
     limits = RecordLimits.from_model(model)
-    result = DatasetStats(str(path), model.id)
+    result = DatasetStats(display_name(path), model.id)
     tokens, turns, answer_chars, answer_tokens = array("q"), array("q"), array("q"), array("q")
     labels: Counter[str] | None = Counter()
     with open_input(path) as stream:
@@ -172,16 +207,118 @@ def dataset_stats(path: str | Path, model, rulebase=None) -> DatasetStats:
     # class labels: few distinct short answers, each seen twice on average
     if labels and n >= 4 and len(labels) * 2 <= n:
         result.labels = dict(labels)
-    if n < model.limits.min_training_records:
-        result.notes.append(f"{n:,} usable records: {model.id} needs at least "
-                            f"{model.limits.min_training_records:,} training records")
-    elif n > model.limits.max_training_records:
-        result.notes.append(f"{n:,} usable records: {model.id} takes at most {model.limits.max_training_records:,} "
+    low, high = model.limits.min_training_records, model.limits.max_training_records
+    if low is not None and n < low:
+        result.notes.append(f"{n:,} usable records: {model.id} needs at least {low:,} training records")
+    elif high is not None and n > high:
+        result.notes.append(f"{n:,} usable records: {model.id} takes at most {high:,} "
                             "training records (advisor data split can cap them)")
     if rulebase is not None and n:
-        from advisor.engine.hyperparameters import plan_hyperparameters
-
-        result.hyperparameters = plan_hyperparameters(rulebase, n)
         planned_for = rulebase.fine_tune_model
-        result.hyperparameters_model = planned_for.id if planned_for is not None else None
+        if planned_for is not None and planned_for.id == model.id:
+            from advisor.engine.hyperparameters import plan_hyperparameters
+
+            result.hyperparameters = plan_hyperparameters(rulebase, n)
+            result.hyperparameters_model = planned_for.id
+        elif planned_for is not None:
+            ranges = ", ".join(f"{name} {hp.min:g} to {hp.max:g} (default {hp.default:g})"
+                               for name, hp in model.hyperparameters.items())
+            result.notes.append(f"the rule base's hyperparameter plan is for {planned_for.id}, not {model.id}"
+                                + (f"; {model.id}'s API ranges: {ranges}" if ranges else ""))
+    result.advice = dataset_advice(model, n)
+    _billing(result, model, rulebase, epochs)
     return result
+
+
+# Nova: epochCount stops at 5, and for fewer than about 1,000 samples AWS suggests duplicating the
+# data to raise the "effective epochs" (catalogue-2026.md §2, Nova hyperparameter page).
+NOVA_DUPLICATE_BELOW = 1000
+
+
+def dataset_advice(model, n: int) -> list[str]:
+    """What the target's rules mean for a training set of ``n`` records (validation, early stopping, epochs)."""
+    out: list[str] = []
+    limits = model.limits
+    hp = model.hyperparameters
+    early = sorted(name for name in hp if name.startswith("earlyStopping"))
+    if not getattr(model, "uses_validation_set", True):
+        out.append(f"{model.id} fine-tuning uses no validation set: train on all {n:,} records and keep a "
+                   "separate test set for evaluation (advisor data split writes none for this model)")
+    else:
+        min_train, min_val = limits.min_training_records, limits.min_validation_records
+        if min_train is not None and min_val is not None and n < min_train + min_val:
+            text = (f"{n:,} records are fewer than {min_train:,} training + {min_val:,} validation: no validation "
+                    "set is possible, so train on all of them (advisor data split folds the validation share "
+                    "into training)")
+            if early:
+                text += (f"; early stopping ({', '.join(early)}) needs a validation loss and will not run, so "
+                         "choose epochCount deliberately")
+            out.append(text)
+        elif min_train is None or min_val is None:
+            out.append(f"AWS documents no minimum record counts for {model.id}; a validation set is optional")
+    recommended = getattr(limits, "recommended_min_records", None)
+    if recommended is not None and n < recommended:
+        out.append(f"{n:,} records: AWS recommends at least {recommended:,} for {model.id}")
+    epoch = hp.get("epochCount")
+    if model.id.startswith("nova") and epoch is not None and 0 < n < NOVA_DUPLICATE_BELOW:
+        copies = math.ceil(NOVA_DUPLICATE_BELOW / n)
+        out.append(f"under ~{NOVA_DUPLICATE_BELOW:,} samples AWS suggests duplicating the data for more "
+                   f"'effective epochs' (epochCount stops at {epoch.max:g}); effective epochs = epochCount x "
+                   f"copies, e.g. {copies} copies bring {n:,} records to about {n * copies:,} samples a pass "
+                   "(advisor's arithmetic, not an AWS figure); data validate then warns about the repeats, as expected")
+    return out
+
+
+def training_price(rulebase, model_id: str) -> dict | None:
+    """``{"per_1k_tokens", "source", "as_of"}`` from rules/prices.yaml, or None when no sourced price exists.
+
+    Reads ``training_per_1k_tokens`` under the model's price entry: a number (the entry's first source
+    and its ``as_of`` then date it) or a mapping with ``usd``/``value``, ``source`` and ``as_of``.
+    """
+    if rulebase is None:
+        return None
+    prices = getattr(rulebase, "extras", {}).get("prices.yaml")
+    entry = prices.for_model(model_id) if prices is not None and hasattr(prices, "for_model") else None
+    raw = getattr(entry, "training_per_1k_tokens", None) if entry is not None else None
+    if raw is None:
+        return None
+    if isinstance(raw, (int, float)):
+        value, source, as_of = float(raw), None, getattr(entry, "as_of", None)
+        sources = list(getattr(entry, "sources", []) or [])
+        source = sources[0] if sources else None
+    else:
+        get = raw.get if isinstance(raw, dict) else (lambda k, d=None: getattr(raw, k, d))
+        value = get("usd", None) or get("value", None) or get("price", None)
+        source = get("source", None) or (list(get("sources", []) or []) or [None])[0]
+        as_of = get("as_of", None)
+    if value is None or source is None:
+        return None
+    if as_of is None:
+        known = getattr(rulebase, "sources", {}).get(source)
+        as_of = getattr(known, "as_of", None)
+    if as_of is None:
+        return None
+    return {"per_1k_tokens": float(value), "source": str(source), "as_of": str(as_of)}
+
+
+def _billing(result: DatasetStats, model, rulebase, epochs: int | None) -> None:
+    if epochs is not None:
+        result.epochs, result.epochs_from = epochs, "given with --epochs"
+    else:
+        planned = next((h for h in result.hyperparameters if h.name == "epochCount"), None)
+        api = model.hyperparameters.get("epochCount")
+        if planned is not None:
+            result.epochs, result.epochs_from = int(planned.value), "from the hyperparameter plan"
+        elif api is not None:
+            result.epochs, result.epochs_from = int(api.default), f"{model.id}'s API default"
+    if result.epochs is None:
+        result.training_cost_note = "no epoch count known for this model; pass --epochs N"
+        return
+    result.billed_training_tokens = result.tokens_total * result.epochs
+    price = training_price(rulebase, model.id)
+    if price is None:
+        result.training_cost_note = (f"rules/prices.yaml has no sourced training price for {model.id} "
+                                     "(training_per_1k_tokens); check the Bedrock pricing page")
+        return
+    usd = result.billed_training_tokens / 1000 * price["per_1k_tokens"]
+    result.training_cost = {"usd": round(usd, 2), **price}

@@ -171,8 +171,11 @@ def test_tatqa_reader_rejects_a_non_tatqa_file(tmp_path):
     with pytest.raises(InputError, match="TAT-QA"):
         list(read_records(path, "tatqa"))
     path.write_text('[{"questions": [{"question": "q"}]}, 5]', encoding="utf-8")
+    with pytest.raises(InputError, match="context 1 is a number, not an object; expected a TAT-QA file"):
+        list(read_records(path, "tatqa"))
+    path.write_text('[{"questions": [{"question": "q"}]}]', encoding="utf-8")
     errors = [item for _, _, item in read_records(path, "tatqa")]
-    assert [e.where for e in errors] == ["context 0 question 0", "context 1"]
+    assert [e.where for e in errors] == ["context 0 question 0"]
 
 
 def test_iter_conversations_keeps_only_records():

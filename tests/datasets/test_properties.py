@@ -123,3 +123,78 @@ def test_escaped_spellings_of_reserved_strings_are_found(tmp_path, model):
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     report = validate_dataset(path, None, model)
     assert [(p.code, p.line) for p in report.log.kept] == [("reserved_string", n) for n in (36, 37, 38, 39)]
+
+
+# --- bedrock-conversation-2024 -----------------------------------------------------------------------
+
+def _blocks(value, how: int):
+    """A content value written as 2024 blocks (how=0: one text block, 1: two blocks, 2: as is)."""
+    if how == 0:
+        return [{"text": value}]
+    if how == 1 and isinstance(value, str):
+        return [{"text": value[: len(value) // 2]}, {"text": value[len(value) // 2:]}]
+    return value
+
+
+@st.composite
+def near_records_2024(draw):
+    value = draw(near_records)
+    if not isinstance(value, dict):
+        return value
+    record = dict(value)
+    if isinstance(record.get("messages"), list):
+        record["messages"] = [dict(m, content=_blocks(m["content"], draw(st.integers(0, 2))))
+                              if isinstance(m, dict) and "content" in m else m for m in record["messages"]]
+    if "system" in record:
+        record["system"] = _blocks(record["system"], draw(st.integers(0, 2)))
+    version = draw(st.sampled_from(["bedrock-conversation-2024", "bedrock-conversation-2024", None, 2024]))
+    if version is not None:
+        record["schemaVersion"] = version
+    return record
+
+
+NOVA_RESERVED = ("User:", "Bot:", "Assistant:", "System:", "<image>", "<video>", "[EOS]")
+
+
+@SETTINGS
+@given(near_records_2024(), st.booleans())
+def test_fast_path_agrees_with_full_check_for_2024_records(value, ascii_only):
+    limits = RecordLimits(40, 3.0, NOVA_RESERVED, "bedrock-conversation-2024")
+    findings, facts = check_record(value, limits)
+    quick = quick_facts(value, limits)
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = json.dumps(value).encode("ascii")
+    assert quick_facts(value, limits, raw) == quick
+    if quick is not None:  # the fast path only ever accepts what the full check accepts, with the same facts
+        assert facts is not None and not findings, findings
+        assert quick[:5] == (facts.tokens, facts.turns, facts.has_system, facts.answer, facts.answer_tokens)
+        assert quick[5:] == digests(value)
+    elif facts is not None and not findings:  # accepted only by the full check: must be multi-block content
+        contents = [m["content"] for m in value["messages"]] + ([value["system"]] if "system" in value else [])
+        assert any(len(c) != 1 for c in contents)
+
+
+@SETTINGS
+@given(alternating, st.booleans())
+def test_clean_2024_conversations_take_the_fast_path_with_the_full_facts(sample, ascii_only):
+    contents, system = sample
+    record = {"schemaVersion": "bedrock-conversation-2024",
+              "messages": [{"role": "user" if i % 2 == 0 else "assistant", "content": [{"text": c}]}
+                           for i, c in enumerate(contents)]}
+    if system is not None:
+        record["system"] = [{"text": system}]
+    limits = RecordLimits(10**6, 3.0, NOVA_RESERVED, "bedrock-conversation-2024")
+    findings, facts = check_record(record, limits)
+    try:
+        raw = json.dumps(record, ensure_ascii=ascii_only).encode("utf-8")
+    except UnicodeEncodeError:
+        raw = json.dumps(record).encode("ascii")
+    quick = quick_facts(record, limits, raw)
+    assert (quick is None) == (facts is None), findings
+    reserved = any(m in t for m in NOVA_RESERVED for t in [*contents, system or ""])
+    assert (facts is None) == (reserved or bool(findings))
+    if facts is not None:
+        assert quick[:5] == tuple(facts) and quick[5:] == digests(record)

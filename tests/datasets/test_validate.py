@@ -242,7 +242,8 @@ def test_json_report_shape(tmp_path, model):
     train = write_jsonl(tmp_path / "t.jsonl", [*clean_records(40, "t"), "{oops"])
     validation = write_jsonl(tmp_path / "v.jsonl", clean_records(40, "v"))
     data = validate_dataset(train, validation, model).to_dict()
-    assert set(data) == {"valid", "model", "files", "counts", "errors", "warnings", "omitted"}
+    assert set(data) == {"valid", "model", "record_format", "files", "counts", "errors", "warnings", "info",
+                         "omitted"}
     assert data["valid"] is False and data["model"] == "claude-3-haiku"
     assert data["counts"]["training_records"] == 41 and data["counts"]["validation_records"] == 40
     assert data["counts"]["total_records"] == 81 and data["counts"]["by_code"] == {"invalid_json": 1}
