@@ -190,7 +190,9 @@ def _value(tp: Any, metadata: list[Any], value: Any) -> Any:
         return tuple(_value(a, [], v) for a, v in zip(args, value, strict=True))
     if origin is dict and isinstance(value, dict):
         key_type, item = args if args else (str, Any)
-        if key_type is not str:
+        text_keys = key_type is str or (typing.get_origin(key_type) is typing.Literal
+                                        and all(isinstance(a, str) for a in typing.get_args(key_type)))
+        if not text_keys:
             raise Unsupported("dict keys")
         return {k: _value(item, [], v) for k, v in value.items()}
     raise Unsupported(f"type {tp!r}")

@@ -192,7 +192,7 @@ class ValueFrom(Strict):
     then kept inside the rule's range (the report says when it was)."""
 
     question: str
-    divide_by: float = Field(default=1, gt=0)
+    divide_by: float = Field(default=1.0, gt=0)
     round_up_to: int | None = Field(default=None, ge=1)
 
 
@@ -356,7 +356,7 @@ class ModelLimits(Strict):
     """Documented limits; None means AWS does not document it (unknown: checks are skipped, never invented)."""
 
     max_tokens_per_record: int | None = None
-    chars_per_token_estimate: float = 3
+    chars_per_token_estimate: float = 3.0
     min_training_records: int | None = None
     max_training_records: int | None = None
     min_validation_records: int | None = None

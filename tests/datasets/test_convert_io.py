@@ -179,12 +179,13 @@ def test_catalogue_cache_is_rebuilt_when_damaged_or_when_the_rules_change(tmp_pa
     shutil.copytree(RULES, rules)
     data = write_jsonl(tmp_path / "t.jsonl", clean_records_2024(120))
     assert run_cli("data", "validate", data, "--model", "nova-micro", "--rules", rules).code == 0
-    (entry,) = cache.iterdir()
+    (entry,) = cache.glob("catalogue-*.json")
     entry.write_text("{not json")
     assert run_cli("data", "validate", data, "--model", "nova-micro", "--rules", rules).code == 0
     assert json.loads(entry.read_text())["version"] == 1  # rebuilt
     models = rules / "models.yaml"
-    models.write_text(models.read_text().replace("max_tokens_per_record: null", "max_tokens_per_record: 5", 1))
+    models.write_text(models.read_text().replace("      recommended_min_records: 100\n",
+                                                 "      recommended_min_records: 100\n      max_tokens_per_record: 5\n", 1))
     result = run_cli("data", "validate", data, "--model", "nova-micro", "--rules", rules)
     assert result.code == 1 and "the limit is 5" in result.out
     models.write_text("models: [")

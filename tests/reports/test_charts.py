@@ -51,9 +51,9 @@ def test_decision_tree_labels_fit_and_the_path_is_highlighted(rulebase):
 
 def test_cost_chart_marks_volume_break_even_and_every_option(rulebase):
     rec = recommend(rulebase, "bedrock_fine_tune")
-    svg = cost_chart_svg(rec.economics)
+    svg = cost_chart_svg(rec.economics.model_dump())
     lines = _texts_fit(svg)
     assert "your volume" in lines and "break-even" in lines and "requests per month" in lines
-    titles = [o["title"] for o in rec.economics["options"] if o.get("per_request_usd") is not None]
+    titles = [o.title for o in rec.economics.options if o.per_request_usd is not None]
     assert titles and all(t in lines for t in titles)
     assert cost_chart_svg({"options": [], "monthly_requests": 10}) is None

@@ -58,6 +58,7 @@ def test_the_formatter_knows_the_canonical_not_sure_value():
 
 def test_text_report_shows_numbers_with_separators(rulebase, engine):
     answers = {"gap_is_factual_recall": False, "few_shot_examples_tried": 30, "gap_measured_with_evals": True,
-               "volume_justifies_setup": True, "open_weights_viable": False, "training_examples": 2400}
+               "volume_justifies_setup": True, "open_weights_viable": False, "must_stay_on_claude": False,
+               "training_examples": 2400}
     text = render_report(engine.recommend(answers), "text", rulebase)
     assert "(2,400 training examples)" in text
