@@ -221,13 +221,13 @@ def test_ledger_ignores_and_repairs_a_torn_last_line(tmp_path):
     assert len(path.read_text().splitlines()) == 2
 
 
-def test_cli_exits_1_when_calls_failed_and_names_the_fix(tmp_path, server, capsys):
+def test_cli_exits_5_when_calls_failed_and_names_the_fix(tmp_path, server, capsys):
     config = write_config(tmp_path, server, n=3, extra={"retry": {"max_attempts": 2, "base_delay": 0}})
     doc = yaml.safe_load(config.read_text())
     doc["providers"]["bedrock"]["concurrency"] = 1  # so both failures hit the same row
     config.write_text(yaml.safe_dump(doc))
     server.inject(500, count=2)  # the first row fails twice: out of attempts
-    assert main(["eval", "run", "--config", str(config), "--no-progress"]) == 1
+    assert main(["eval", "run", "--config", str(config), "--no-progress"]) == 5  # calls failed, not a miss
     captured = capsys.readouterr()
     assert "1 calls have no answer; re-run with --retry-errors" in captured.err
     assert "InternalServerException" in captured.err  # the cause is shown
