@@ -520,7 +520,8 @@ def render_html(report: Report) -> str:
                    for v in report.variants for k, s in v.spread.items()]
     settings = run.get("settings") or {}
     stats = run.get("stats") or {}
-    details = "".join(f"<tr><th>{e(str(k))}</th><td>{e(str(val))}</td></tr>" for k, val in settings.items())
+    details = f"<tr><th>date (UTC)</th><td>{e(str(run.get('started_at') or '-'))}</td></tr>"
+    details += "".join(f"<tr><th>{e(str(k))}</th><td>{e(str(val))}</td></tr>" for k, val in settings.items())
     details += "".join(f"<tr><th>{e(str(k))}</th><td>{e(str(val))}</td></tr>" for k, val in stats.items())
     prompt_html = []
     for name, p in prompts.items():
