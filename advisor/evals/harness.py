@@ -349,7 +349,7 @@ def execute(plan: Plan, options: RunOptions, out_dir: Path) -> tuple[dict, dict,
     s = result.stats
     stats.planned, stats.skipped, stats.called, stats.cached = s.planned, s.skipped, s.called, s.cached
     stats.errors, stats.retries, stats.not_run, stats.spent_usd = s.errors, s.retries, s.not_run, s.spent
-    stats.seconds = s.seconds
+    stats.seconds = round(s.seconds, 2)
     stats.budget_stopped = result.budget_stopped
     rows = {row_key(r["variant"], r["id"], int(r.get("repeat") or 0)): r for r in result.rows.values()
             if "variant" in r and "id" in r}
@@ -372,12 +372,20 @@ def execute(plan: Plan, options: RunOptions, out_dir: Path) -> tuple[dict, dict,
         stats.spent_usd += js.spent
         stats.not_run += js.not_run
         stats.budget_stopped = jresult.budget_stopped
-        stats.seconds += js.seconds
+        stats.seconds = round(stats.seconds + js.seconds, 2)
         judge_rows = {row_key(r["variant"], r["id"], int(r.get("repeat") or 0)): r
                       for r in jresult.rows.values() if "variant" in r}
         wanted_j = {i.key for i in jitems}
         judge_rows = {k: r for k, r in judge_rows.items() if r["key"] in wanted_j}
     return rows, judge_rows, stats
+
+
+def _cache_dir_shown(options: RunOptions, loaded: LoadedConfig) -> str:
+    from advisor.evals.cache import default_cache_dir
+
+    if not options.use_cache:
+        return "off (--no-cache)"
+    return str(options.cache_dir or loaded.resolve(loaded.config.cache_dir) or default_cache_dir())
 
 
 def run_eval(config_path: str | Path, options: RunOptions | None = None) -> RunResult:
@@ -398,8 +406,7 @@ def run_eval(config_path: str | Path, options: RunOptions | None = None) -> RunR
         lock.release()
     settings = {"config": str(loaded.path), "output_dir": str(out_dir), "repeat": options.repeat,
                 "subset": plan.subset or "all", "examples": len(plan.examples),
-                "cache": str(options.cache_dir) if options.cache_dir else ("off" if not options.use_cache
-                                                                            else "default"),
+                "cache": _cache_dir_shown(options, loaded),
                 "mode": "rerun-all" if options.rerun_all else ("retry-errors" if options.retry_errors else "resume"),
                 "max_cost": options.max_cost, "epoch": cfg.epoch, "temperature": cfg.temperature,
                 "max_tokens": cfg.max_tokens}
