@@ -194,23 +194,38 @@ def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path, server):
 
 
 def test_two_runs_into_one_folder_do_not_both_call_every_model(tmp_path, server):
-    server.latency = 0.4  # the first run takes about 2.4 s: long enough for the second to start meanwhile
+    import threading
+
+    release = threading.Event()
+
+    def held(call):  # the first run's calls wait until the test lets them go
+        release.wait(30)
+        return answer_number(call)
+
+    server.responder = held
     config = write_config(tmp_path, server, n=12)
-    doc = yaml.safe_load(config.read_text())
-    doc["providers"]["bedrock"]["concurrency"] = 2
-    config.write_text(yaml.safe_dump(doc))
     cmd = [sys.executable, "-m", "advisor", "eval", "run", "--config", str(config), "--no-progress"]
     first = subprocess.Popen(cmd, env=_env(server), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while server.hits == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    refused = subprocess.run(cmd, env=_env(server), capture_output=True, text=True, timeout=60)
-    assert refused.returncode == 2
-    assert "another run (pid" in refused.stderr and "--wait" in refused.stderr and "Traceback" not in refused.stderr
-    waited = subprocess.run(cmd + ["--wait"], env=_env(server), capture_output=True, text=True, timeout=60)
-    first.wait(timeout=60)
-    assert first.returncode == 0 and waited.returncode == 0, waited.stderr
-    assert server.hits == 12  # the waiting run found every row done
+    try:
+        deadline = time.monotonic() + 30
+        while server.in_flight == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        refused = subprocess.run(cmd, env=_env(server), capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2
+        assert "another run (pid" in refused.stderr and "--wait" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        log = tmp_path / "waiting.log"
+        with open(log, "w") as fh:
+            waiting = subprocess.Popen(cmd + ["--wait"], env=_env(server), stdout=subprocess.DEVNULL, stderr=fh)
+        deadline = time.monotonic() + 30
+        while "waiting for another run" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "waiting for another run" in log.read_text()
+    finally:
+        release.set()
+    assert first.wait(timeout=60) == 0
+    assert waiting.wait(timeout=60) == 0, log.read_text()
+    assert server.hits == 12  # the waiting run found every row done: 12 calls, not 24
 
 
 def test_report_html_shows_missed_thresholds_and_the_run_details(tmp_path, server, capsys):
