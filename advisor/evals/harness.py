@@ -178,6 +178,8 @@ def plan_run(loaded: LoadedConfig, options: RunOptions | None = None) -> Plan:
     examples = load_examples(data_path, cfg.dataset.format, cfg.dataset.limit)
     if not examples:
         raise InputError("the test set is empty", location_for(data_path))
+    if cfg.metric == "tatqa" and not all(isinstance(e.gold, dict) and "answer" in e.gold for e in examples):
+        raise InputError("metric tatqa needs a TAT-QA test set (dataset format: tatqa)", location_for(data_path))
     examples, subset = _subset(examples, options)
     schema = None
     if cfg.json_schema:

@@ -154,6 +154,7 @@ def score_files(metric: str, gold_path: str | Path | None, predictions_path: str
             raise InputError("TAT-QA predictions are a JSON object {uid: [answer, scale]}",
                              location_for(predictions_path))
         totals = TatqaTotals()
+        per_question: dict[str, list[float]] = {"exact_match": [], "f1": []}
         for question in questions:
             pred = preds.get(question["uid"])
             answer, scale = (pred[0], pred[1]) if isinstance(pred, (list, tuple)) and len(pred) >= 2 else (pred, "")
@@ -161,13 +162,17 @@ def score_files(metric: str, gold_path: str | Path | None, predictions_path: str
                 raise InputError(f"prediction for {question['uid']!r}: the scale must be a string",
                                  location_for(predictions_path))
             try:
-                totals.add(question, score_question(question, answer, scale))
+                q_score = score_question(question, answer, scale)
+                totals.add(question, q_score)
+                per_question["exact_match"].append(q_score.exact_match)
+                per_question["f1"].append(q_score.f1)
             except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError,
                     RecursionError) as exc:
                 raise InputError(f"question {str(question['uid'])[:80]!r} cannot be scored "
                                  f"({exc.__class__.__name__}); check the shape of its gold answer and its "
                                  "prediction", location_for(gold_path)) from None
         result = totals.as_dict()
+        result["intervals"] = _intervals(per_question)
         known = {q["uid"] for q in questions}
         return {"metric": metric, **result}
     from advisor.evals.metrics import mean_percent, score_example, token_stats
@@ -187,7 +192,9 @@ def score_files(metric: str, gold_path: str | Path | None, predictions_path: str
             raise InputError(exc.message, exc.location or location_for(gold_path)) from None
         return {"metric": metric, "count": len(rows),
                 "valid_json": mean_percent(r["valid_json"] for r in rows),
-                "matches_schema": mean_percent(r["matches_schema"] for r in rows), **extra}
+                "matches_schema": mean_percent(r["matches_schema"] for r in rows),
+                "intervals": _intervals({k: [r[k] for r in rows] for k in ("valid_json", "matches_schema")}),
+                **extra}
     if gold_path is None:
         raise InputError(f"--gold is required for the {metric} metric")
     gold = _id_map(read_records(gold_path), gold_path, ("answers", "answer", "label", "gold"))
@@ -206,10 +213,18 @@ def score_files(metric: str, gold_path: str | Path | None, predictions_path: str
     result = {"metric": metric, "count": len(rows)}
     for key in keys:
         result[key] = mean_percent(r[key] for r in rows)
+    result["intervals"] = _intervals({key: [r[key] for r in rows] for key in keys})
     result["missing"] = sum(1 for k in gold if k not in preds)
     result["unknown_ids"] = sum(1 for k in preds if k not in gold)
     result.update(extra)
     return result
+
+
+def _intervals(per_key: dict[str, list[float]]) -> dict[str, dict]:
+    """95 % bootstrap intervals (seed 0, 1,000 resamples) of each metric's per-example scores."""
+    from advisor.evals.stats import bootstrap_ci
+
+    return {key: bootstrap_ci(values).as_dict() for key, values in per_key.items() if values}
 
 
 def render_text(result: dict) -> str:
@@ -219,7 +234,9 @@ def render_text(result: dict) -> str:
     lines = [f"metric: {result['metric']}   questions: {result['count']}"]
     for key, label in labels.items():
         if key in result:
-            lines.append(f"{label:>15}: {result[key]:6.2f}")
+            iv = (result.get("intervals") or {}).get(key)
+            shown = f"  (95% interval {iv['ci_low']:.2f}–{iv['ci_high']:.2f})" if iv else ""
+            lines.append(f"{label:>15}: {result[key]:6.2f}{shown}")
     for name, sub in result.get("by_answer_type", {}).items():
         lines.append(f"{name:>15}: EM {sub['exact_match']:6.2f}  F1 {sub['f1']:6.2f}  (n={sub['count']})")
     if result.get("output_tokens"):

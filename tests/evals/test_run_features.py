@@ -257,3 +257,23 @@ def test_chromium_renders_the_report(tmp_path, server):
                     "--window-size=1200,1600", (tmp_path / "out" / "report.html").as_uri()],
                    capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_eval_score_gives_every_metric_an_interval(tmp_path, capsys):
+    from .test_score_cli import slice_predictions
+    from .conftest import EXAMPLE_SLICE
+
+    pred = slice_predictions(tmp_path, wrong_every=4)
+    assert main(["eval", "score", "--metric", "tatqa", "--gold", str(EXAMPLE_SLICE), "--predictions", str(pred),
+                 "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    f1 = doc["intervals"]["f1"]
+    assert f1["value"] == 75.0 and 55 < f1["ci_low"] < 75 < f1["ci_high"] < 90 and f1["n"] == 48
+    assert main(["eval", "score", "--metric", "tatqa", "--gold", str(EXAMPLE_SLICE), "--predictions", str(pred)]) == 0
+    assert "F1:  75.00  (95% interval" in capsys.readouterr().out
+
+
+def test_tatqa_metric_on_a_jsonl_test_set_is_refused_before_any_call(tmp_path, server, capsys):
+    config = write_config(tmp_path, server, extra={"metric": "tatqa"})
+    assert main(["eval", "run", "--config", str(config), "--no-progress"]) == 2
+    assert "metric tatqa needs a TAT-QA test set" in capsys.readouterr().err and server.hits == 0
