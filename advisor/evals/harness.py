@@ -328,14 +328,14 @@ def execute(plan: Plan, options: RunOptions, out_dir: Path) -> tuple[dict, dict,
         stats.estimate_usd = estimate["upper_bound_usd"]
         if options.announce is not None:
             priced = estimate["calls"] - estimate["unpriced_calls"]
-            text = (f"{estimate['calls']} calls to make ({len(items) - len(pending)} already done, "
-                    f"{estimate['cached']} answered by the cache)")
+            text = (f"{len(pending)} calls to run ({len(items) - len(pending)} already done): "
+                    f"{estimate['cached']} answered by the cache, {estimate['calls']} to make")
             if priced:
                 text += f"; at most ${estimate['upper_bound_usd']:.4f} for {priced} priced calls"
             if estimate["unpriced_calls"]:
                 text += f"; {estimate['unpriced_calls']} calls to models without a sourced price are not costed"
-            if cfg.judge:
-                text += "; judge calls come on top (one per answer)"
+            if cfg.judge and estimate["calls"]:
+                text += "; judge calls come on top (one per new answer)"
             if options.max_cost is not None:
                 text += f"; cap ${options.max_cost:g}"
             options.announce(text)

@@ -442,7 +442,7 @@ def _threshold_rows(report: Report, cfg_thresholds: dict[str, dict[str, float]])
             elif iv and missed and iv["ci_high"] >= minimum:
                 note = "missed, but the interval reaches the threshold"
             out.append(f'<tr class="{"missed" if missed else "met"}"><td>{e(v.name)}</td><td>{e(key)}</td>'
-                       f"<td>{minimum:g}</td><td>{_fmt(value)}</td><td>{_ci(v, key)}</td>"
+                       f'<td>{minimum:g}</td><td>{_fmt(value)}</td><td class="nw">{_ci(v, key)}</td>'
                        f'<td><b>{"MISSED" if missed else "met"}</b> {e(note)}</td></tr>')
     return out
 
@@ -457,7 +457,7 @@ def render_html(report: Report) -> str:
         st = v.output_token_stats or {}
         cells = [e(v.name), e(v.model), f"{v.done}/{v.examples}", str(v.errors)]
         for k in keys:
-            cells += [_fmt(v.metrics.get(k)), _ci(v, k)]
+            cells += [_fmt(v.metrics.get(k)), f'<span class="nw">{_ci(v, k)}</span>']
         cells += [_fmt(st.get("mean"), 1), _fmt(st.get("median"), 1), _fmt(st.get("stdev"), 1), _fmt(st.get("min")),
                   _fmt(st.get("max")), _fmt(v.cost_usd, 4), _fmt(v.latency_p50_ms, 0), _fmt(v.latency_p95_ms, 0)]
         summary_rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
@@ -513,7 +513,7 @@ def render_html(report: Report) -> str:
         comparison_rows.append(
             f'<tr class="{"sig" if c["significant"] else "noise"}"><td>{e(c["b"])} vs {e(c["a"])}</td>'
             f'<td>{e(c["metric"])}</td><td>{c["difference"]:+.2f}</td>'
-            f'<td>[{c["ci_low"]:+.2f}, {c["ci_high"]:+.2f}]</td><td>{c["n"]}</td>'
+            f'<td class="nw">[{c["ci_low"]:+.2f}, {c["ci_high"]:+.2f}]</td><td>{c["n"]}</td>'
             f'<td>{"a real difference" if c["significant"] else "not significant: within the noise"}</td></tr>')
     spread_rows = [f"<tr><td>{e(v.name)}</td><td>{e(k)}</td><td>{s['mean']:.2f}</td><td>{s['std']:.2f}</td>"
                    f"<td>{s['min']:.2f}</td><td>{s['max']:.2f}</td><td>{s['runs']}</td></tr>"
@@ -548,7 +548,7 @@ td.good{{background:#eef8ee}} td.bad{{background:#fbeeee}} td.err{{background:#f
 tr.missed td{{background:#fbeeee}} tr.met td{{background:#eef8ee}} tr.noise td{{color:#555}} tr.sig td{{font-weight:600}}
 .banner{{padding:8px 12px;border-radius:4px}} .banner.missed{{background:#fbeeee;border:1px solid #d99}}
 .banner.met{{background:#eef8ee;border:1px solid #9c9}} .judge{{font-size:12px;color:#444;margin-top:4px}}
-.j-invalid{{color:#a33}} pre{{white-space:pre-wrap;background:#f7f7f7;padding:6px;font-size:12px;max-width:70rem}}
+.j-invalid{{color:#a33}} .nw{{white-space:nowrap}} pre{{white-space:pre-wrap;background:#f7f7f7;padding:6px;font-size:12px;max-width:70rem}}
 </style></head><body>
 <h1>{e(report.name)}</h1>
 <p>metric: <b>{e(report.metric)}</b> (0–100); errors score 0. Intervals are {confidence}% bootstrap intervals

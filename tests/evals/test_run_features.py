@@ -141,7 +141,7 @@ def test_max_cost_stops_before_exceeding_keeps_what_is_done_and_exits_5(tmp_path
     code = main(["eval", "run", "--config", str(config), "--no-progress", "--max-cost", "0.001"])
     captured = capsys.readouterr()
     assert code == 5
-    assert "estimate: 10 calls to make" in captured.err and "stopped at --max-cost $0.001" in captured.err
+    assert "estimate: 10 calls to run (0 already done): 0 answered by the cache, 10 to make" in captured.err and "stopped at --max-cost $0.001" in captured.err
     done = len((tmp_path / "out" / "results.jsonl").read_text().splitlines())
     assert 1 <= done < 10 and server.hits == done
     assert done * 0.000375 <= 0.001 + 0.000375  # never more than one call's overshoot of the real cost
@@ -154,7 +154,7 @@ def test_dry_run_estimates_and_calls_nothing(tmp_path, server, capsys):
     config = write_config(tmp_path, server, n=4, variants=variants)
     assert main(["eval", "run", "--config", str(config), "--dry-run"]) == 0
     captured = capsys.readouterr()
-    assert "estimate: 4 calls to make" in captured.err and "at most $0.00" in captured.err
+    assert "estimate: 4 calls to run" in captured.err and "at most $0.00" in captured.err
     assert server.hits == 0
 
 
