@@ -353,10 +353,11 @@ def execute(plan: Plan, options: RunOptions, out_dir: Path) -> tuple[dict, dict,
     stats.errors, stats.retries, stats.not_run, stats.spent_usd = s.errors, s.retries, s.not_run, s.spent
     stats.seconds = round(s.seconds, 2)
     stats.budget_stopped = result.budget_stopped
-    rows = {row_key(r["variant"], r["id"], int(r.get("repeat") or 0)): r for r in result.rows.values()
-            if "variant" in r and "id" in r}
-    wanted = {row_key(t.variant.name, t.example.id, t.repeat): t.key for t in plan.tasks}
-    rows = {k: r for k, r in rows.items() if k in wanted and r["key"] == wanted[k]}
+    rows = {}
+    for task in plan.tasks:  # only this plan's rows (a ledger may hold rows of a larger or older run)
+        row = result.rows.get(task.key)
+        if row is not None:
+            rows[row_key(task.variant.name, task.example.id, task.repeat)] = row
     judge_rows: dict = {}
     if cfg.judge is not None and not result.budget_stopped:
         from advisor.evals.judge import judge_items
@@ -375,10 +376,10 @@ def execute(plan: Plan, options: RunOptions, out_dir: Path) -> tuple[dict, dict,
         stats.not_run += js.not_run
         stats.budget_stopped = jresult.budget_stopped
         stats.seconds = round(stats.seconds + js.seconds, 2)
-        judge_rows = {row_key(r["variant"], r["id"], int(r.get("repeat") or 0)): r
-                      for r in jresult.rows.values() if "variant" in r}
-        wanted_j = {i.key for i in jitems}
-        judge_rows = {k: r for k, r in judge_rows.items() if r["key"] in wanted_j}
+        for item in jitems:
+            row = jresult.rows.get(item.key)
+            if row is not None:
+                judge_rows[row_key(item.meta["variant"], item.meta["id"], item.meta["repeat"])] = row
     return rows, judge_rows, stats
 
 

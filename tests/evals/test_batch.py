@@ -187,3 +187,21 @@ def test_lock_is_released_when_the_holder_is_killed(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     LedgerLock(ledger).acquire().release()
+
+
+@pytest.mark.parametrize("api", ["openai", "bedrock"])
+def test_dropped_connections_and_5xx_are_retried_for_both_apis(tmp_path, echo, aws_env, api):
+    from advisor.providers.bedrock import BedrockConverse
+    from tests.fakes import DROP
+
+    echo.inject(DROP, count=2)
+    echo.inject(503, count=1)
+    echo.inject(429, count=1, retry_after=0)
+    if api == "openai":
+        providers = _provider(echo, 1)
+    else:
+        providers = {"local": BedrockConverse("local", region="us-west-2", endpoint_url=echo.base_url,
+                                              concurrency=1)}
+    result = run_batch(_items(3), providers, tmp_path / "l.jsonl", BatchOptions(retry=RetryPolicy(6, 0, 0)))
+    assert all(r["status"] == "ok" for r in result.rows.values()) and len(result.rows) == 3
+    assert result.stats.retries == 4 and echo.hits == 7
