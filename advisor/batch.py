@@ -21,8 +21,9 @@ Output: the ledger, an append-only JSON Lines file. One row per finished item::
      "model": "m", "text": "...", "input_tokens": 12, "output_tokens": 3, "stop_reason": "end_turn",
      "latency_ms": 41.0, "cached": false, "attempts": 1, "finished_at": 1764570000.0, ...meta}
 
-(an ``error`` row has ``error``, ``retryable`` and no ``text``). :attr:`BatchResult.rows` is the latest
-row per key after the run; :func:`read_ledger` reads the same from disk.
+(an ``error`` row has ``error``, ``retryable`` and no ``text``). :attr:`BatchResult.rows` holds, for
+each item given, its latest row for the *current* request (a row left from an older prompt or model
+is not returned); :func:`read_ledger` reads the latest row of every key from disk.
 
 Resume: re-running with the same ledger skips every key whose latest row has the same
 ``request_hash`` and status ``ok`` — and also ``error`` unless ``mode="retry_errors"``, which calls
@@ -517,7 +518,10 @@ def _run_locked(items, providers, ledger_path, options, hashes, ProviderError, c
         stats.spent = budget.spent
     if fatal_message:
         raise BatchAborted(f"{fatal_message}; finished rows are saved, fix this and re-run to resume")
-    return BatchResult(read_ledger(ledger_path), stats, ledger_path, budget_stopped=budget.stopped)
+    latest = read_ledger(ledger_path)
+    current = {i.key: latest[i.key] for i in items
+               if i.key in latest and latest[i.key].get("request_hash") == hashes[i.key]}
+    return BatchResult(current, stats, ledger_path, budget_stopped=budget.stopped)
 
 
 class ProgressPrinter:

@@ -205,3 +205,12 @@ def test_dropped_connections_and_5xx_are_retried_for_both_apis(tmp_path, echo, a
     result = run_batch(_items(3), providers, tmp_path / "l.jsonl", BatchOptions(retry=RetryPolicy(6, 0, 0)))
     assert all(r["status"] == "ok" for r in result.rows.values()) and len(result.rows) == 3
     assert result.stats.retries == 4 and echo.hits == 7
+
+
+def test_rows_of_an_older_request_are_not_returned_when_the_budget_stops_the_rerun(tmp_path, echo):
+    ledger = tmp_path / "l.jsonl"
+    run_batch(_items(3), _provider(echo, 1), ledger, BatchOptions(retry=FAST))
+    changed = run_batch(_items(3, model="new"), _provider(echo, 1), ledger,
+                        BatchOptions(retry=FAST, max_cost=1.0, cost_of=lambda item, row: 1.0))
+    assert changed.budget_stopped and len(changed.rows) == 1  # one new answer; two stale rows left out
+    assert all(r["model"] == "new" for r in changed.rows.values())
