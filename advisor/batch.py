@@ -42,6 +42,9 @@ Back-off: throttling, timeouts, connection failures and 5xx are retried up to ``
 with exponential back-off and jitter, never sooner than the server's ``retry-after``. A ``fatal`` provider
 error (missing credentials) stops the run: :class:`BatchAborted`, finished rows kept.
 
+Planning: :func:`plan_batch` returns the items' content addresses and the ones still pending (and
+:meth:`BatchPlan.cached` those the cache already answers), e.g. for a cost estimate before running.
+
 Budget: with ``max_cost`` and a ``cost_of(item, row_or_none)`` function (``None`` → an upper-bound
 estimate before the call), a call starts only when what was spent plus the upper bounds of the calls in
 flight plus its own upper bound stays within the cap; the first call that would not fit stops the run
@@ -69,7 +72,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 from advisor.errors import AdvisorError, InputError, location_for
 
 __all__ = ["BatchItem", "BatchOptions", "BatchResult", "BatchStats", "BatchProgress", "BatchAborted", "LedgerBusy",
-           "RetryPolicy", "run_batch", "read_ledger", "backoff_delay", "call_with_retries", "ProgressPrinter",
+           "RetryPolicy", "BatchPlan", "plan_batch", "run_batch", "read_ledger", "backoff_delay", "call_with_retries", "ProgressPrinter",
            "LedgerLock", "open_ledger_dir"]
 
 Mode = Literal["resume", "retry_errors", "rerun_all"]
@@ -362,19 +365,39 @@ class _Budget:
             self.spent += actual
 
 
-def run_batch(items: Iterable[BatchItem], providers: dict[str, Any], ledger_path: str | Path,
-              options: BatchOptions | None = None) -> BatchResult:
-    """Run every item not already answered in ``ledger_path``; see the module docstring."""
-    from advisor.evals.cache import NoCache, ResponseCache, cache_key
+@dataclass
+class BatchPlan:
+    """What :func:`run_batch` would do now: each item's content address, and the items still to run
+    (not answered in the ledger for their current request, per the mode). Cheap: no calls, no lock."""
+
+    items: list[BatchItem]
+    hashes: dict[str, str]
+    pending: list[BatchItem]
+
+    def cached(self, cache_dir: str | Path | None) -> set[str]:
+        """Keys of pending items whose answer is already in the response cache (they cost nothing)."""
+        if cache_dir is None:
+            return set()
+        from advisor.evals.cache import ResponseCache
+
+        cache = ResponseCache(cache_dir)
+        try:
+            return {i.key for i in self.pending if cache.get(self.hashes[i.key]) is not None}
+        finally:
+            cache.close()
+
+
+def plan_batch(items: Iterable[BatchItem], providers: dict[str, Any], ledger_path: str | Path,
+               mode: Mode = "resume") -> BatchPlan:
+    """Check the items (unique keys, known providers), address them, and find what is pending."""
+    from advisor.evals.cache import cache_key
     from advisor.providers import ProviderError
 
-    options = options or BatchOptions()
-    ledger_path = Path(ledger_path)
-    open_ledger_dir(ledger_path.parent)
     items = list(items)
     keys = [i.key for i in items]
     if len(set(keys)) != len(keys):
-        dup = next(k for k in keys if keys.count(k) > 1)
+        seen: set[str] = set()
+        dup = next(k for k in keys if k in seen or seen.add(k))
         raise ValueError(f"batch keys must be unique: {dup!r} repeats")
     for item in items:
         if item.provider not in providers:
@@ -386,27 +409,41 @@ def run_batch(items: Iterable[BatchItem], providers: dict[str, Any], ledger_path
         except ProviderError as exc:
             raise BatchAborted(exc.message) from None
     hashes = {i.key: cache_key(identities[i.provider], i.request.as_key(), i.epoch) for i in items}
-
-    lock = LedgerLock(ledger_path).acquire(options.wait_for_lock,
-                                           announce=lambda m: print(f"advisor: {m}", file=sys.stderr))
-    try:
-        return _run_locked(items, providers, ledger_path, options, hashes, ProviderError,
-                           ResponseCache if options.cache_dir is not None else None, NoCache)
-    finally:
-        lock.release()
-
-
-def _run_locked(items, providers, ledger_path, options, hashes, ProviderError, cache_cls, NoCache) -> BatchResult:
-    fresh = options.mode == "rerun_all"
-    previous = {} if fresh else read_ledger(ledger_path)
+    previous = {} if mode == "rerun_all" else read_ledger(ledger_path)
 
     def finished(item: BatchItem) -> bool:
         row = previous.get(item.key)
         if row is None or row.get("request_hash") != hashes[item.key]:
             return False
-        return row.get("status") == "ok" or (row.get("status") == "error" and options.mode != "retry_errors")
+        return row.get("status") == "ok" or (row.get("status") == "error" and mode != "retry_errors")
 
-    pending = [i for i in items if not finished(i)]
+    return BatchPlan(items, hashes, [i for i in items if not finished(i)])
+
+
+def run_batch(items: Iterable[BatchItem], providers: dict[str, Any], ledger_path: str | Path,
+              options: BatchOptions | None = None) -> BatchResult:
+    """Run every item not already answered in ``ledger_path``; see the module docstring."""
+    from advisor.evals.cache import NoCache, ResponseCache
+    from advisor.providers import ProviderError
+
+    options = options or BatchOptions()
+    ledger_path = Path(ledger_path)
+    open_ledger_dir(ledger_path.parent)
+    items = list(items)
+    plan_batch(items, providers, ledger_path, options.mode)  # fail fast on bad items before taking the lock
+    lock = LedgerLock(ledger_path).acquire(options.wait_for_lock,
+                                           announce=lambda m: print(f"advisor: {m}", file=sys.stderr))
+    try:
+        plan = plan_batch(items, providers, ledger_path, options.mode)  # under the lock: the ledger is final
+        return _run_locked(plan, providers, ledger_path, options, ProviderError,
+                           ResponseCache if options.cache_dir is not None else None, NoCache)
+    finally:
+        lock.release()
+
+
+def _run_locked(plan: BatchPlan, providers, ledger_path, options, ProviderError, cache_cls, NoCache) -> BatchResult:
+    fresh = options.mode == "rerun_all"
+    items, hashes, pending = plan.items, plan.hashes, plan.pending
     stats = BatchStats(planned=len(items), skipped=len(items) - len(pending))
     cache = cache_cls(options.cache_dir) if cache_cls is not None else NoCache()
     read_cache = not fresh

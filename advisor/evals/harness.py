@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from advisor.batch import (BatchAborted, BatchItem, BatchOptions, LedgerLock, ProgressPrinter, backoff_delay,
-                           call_with_retries, open_ledger_dir, run_batch)
+                           call_with_retries, open_ledger_dir, plan_batch, run_batch)
 from advisor.errors import InputError, UsageError, location_for
 from advisor.evals.config import EvalConfig, LoadedConfig, VariantConfig, load_config
 from advisor.evals.dataset import Example, load_contexts, load_examples, load_few_shot
@@ -238,8 +238,13 @@ def _tokens_upper_bound(request: ChatRequest) -> tuple[int, int]:
 def cost_function(prices) -> Callable[[BatchItem, dict | None], float | None]:
     """``cost_of(item, row)`` for the batch runner: actual cost from a row's usage, or an upper bound
     (input ≈ characters/3 tokens, output = max_tokens) before the call; None for unpriced models."""
+    found: dict[str, Any] = {}
+
     def cost_of(item: BatchItem, row: dict | None) -> float | None:
-        price = prices.for_model(item.request.model)
+        model = item.request.model
+        if model not in found:
+            found[model] = prices.for_model(model)
+        price = found[model]
         if price is None:
             return None
         if row is None:
@@ -251,22 +256,18 @@ def cost_function(prices) -> Callable[[BatchItem, dict | None], float | None]:
     return cost_of
 
 
-def estimate_cost(plan: Plan, items: list[BatchItem], cache) -> dict[str, Any]:
-    """An upper bound on what the pending calls cost: calls answered by the cache are free; a model
-    without a sourced price is counted in ``unpriced`` instead of guessed."""
+def estimate_cost(plan: Plan, items: list[BatchItem]) -> dict[str, Any]:
+    """An upper bound on what ``items`` (the calls to make) cost; a model without a sourced price is
+    counted in ``unpriced_calls`` instead of guessed."""
     cost_of = cost_function(plan.prices)
-    total, unpriced, cached, to_call = 0.0, 0, 0, 0
+    total, unpriced = 0.0, 0
     for item in items:
-        if cache is not None and cache.get(item.meta["_hash"]) is not None:
-            cached += 1
-            continue
-        to_call += 1
         cost = cost_of(item, None)
         if cost is None:
             unpriced += 1
         else:
             total += cost
-    return {"calls": to_call, "cached": cached, "upper_bound_usd": round(total, 6), "unpriced_calls": unpriced}
+    return {"calls": len(items), "upper_bound_usd": round(total, 6), "unpriced_calls": unpriced}
 
 
 @dataclass
@@ -300,7 +301,7 @@ def _items(plan: Plan) -> list[BatchItem]:
 
 def execute(plan: Plan, options: RunOptions, out_dir: Path) -> tuple[dict, dict, RunStats]:
     """Run the plan's pending calls (and the judge's); returns (rows, judge rows, stats)."""
-    from advisor.evals.cache import ResponseCache, cache_key, default_cache_dir
+    from advisor.evals.cache import default_cache_dir
 
     cfg = plan.loaded.config
     cache_dir = None
@@ -310,21 +311,12 @@ def execute(plan: Plan, options: RunOptions, out_dir: Path) -> tuple[dict, dict,
     cost_of = cost_function(plan.prices)
     stats = RunStats()
     if options.announce is not None or options.max_cost is not None or options.dry_run:
-        identities = {n: p.identity() for n, p in plan.providers.items()}
-        for item in items:
-            item.meta["_hash"] = cache_key(identities[item.provider], item.request.as_key(), item.epoch)
-        cache = ResponseCache(cache_dir) if cache_dir is not None and not options.rerun_all else None
-        from advisor.batch import read_ledger
-
-        done = read_ledger(out_dir / "results.jsonl") if not options.rerun_all else {}
-        pending = [i for i in items if not (done.get(i.key, {}).get("request_hash") == i.meta["_hash"]
-                                            and (done[i.key].get("status") == "ok" or (
-                                                done[i.key].get("status") == "error" and not options.retry_errors)))]
-        estimate = estimate_cost(plan, pending, cache)
-        if cache is not None:
-            cache.close()
-        for item in items:
-            item.meta.pop("_hash", None)
+        mode = "rerun_all" if options.rerun_all else ("retry_errors" if options.retry_errors else "resume")
+        bplan = plan_batch(items, plan.providers, out_dir / "results.jsonl", mode)
+        pending = bplan.pending
+        cached = bplan.cached(cache_dir) if not options.rerun_all else set()
+        estimate = estimate_cost(plan, [i for i in pending if i.key not in cached])
+        estimate["cached"] = len(cached)
         stats.estimate_usd = estimate["upper_bound_usd"]
         if options.announce is not None:
             priced = estimate["calls"] - estimate["unpriced_calls"]

@@ -214,3 +214,14 @@ def test_rows_of_an_older_request_are_not_returned_when_the_budget_stops_the_rer
                         BatchOptions(retry=FAST, max_cost=1.0, cost_of=lambda item, row: 1.0))
     assert changed.budget_stopped and len(changed.rows) == 1  # one new answer; two stale rows left out
     assert all(r["model"] == "new" for r in changed.rows.values())
+
+
+def test_plan_batch_shows_what_is_pending_and_cached_without_calling(tmp_path, echo):
+    from advisor.batch import plan_batch
+
+    ledger = tmp_path / "l.jsonl"
+    run_batch(_items(2), _provider(echo), ledger, BatchOptions(cache_dir=tmp_path / "c", retry=FAST))
+    plan = plan_batch(_items(4), _provider(echo), ledger)
+    assert [i.key for i in plan.pending] == ["p2", "p3"] and echo.hits == 2
+    other = plan_batch(_items(4), _provider(echo), tmp_path / "other.jsonl")
+    assert len(other.pending) == 4 and other.cached(tmp_path / "c") == {"p0", "p1"}
