@@ -45,8 +45,17 @@ def read_json(path: str | Path) -> Any:
 
 
 def _read_text(path: str | Path) -> str:
+    import os
+    import stat
+
     from advisor.files import read_text
 
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = 0  # read_text reports missing or unreadable files
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # /dev/zero would be read until memory runs out
+        raise InputError("is a device, not a file", location_for(path))
     return read_text(path)
 
 

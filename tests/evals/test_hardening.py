@@ -219,3 +219,9 @@ def test_eval_run_rejects_a_tatqa_file_of_the_wrong_shape_before_any_call(tmp_pa
     config = write_config(tmp_path, server, extra={"dataset": {"path": "bad.json", "format": "tatqa"}})
     code, err = _run(config, capsys)
     assert code == 2 and "bad.json" in err and server.hits == 0
+
+
+def test_a_device_is_not_read_forever(tmp_path, capsys):
+    code = main(["eval", "score", "--metric", "f1", "--gold", "/dev/zero", "--predictions", "/dev/zero"])
+    err = capsys.readouterr().err
+    assert code == 2 and "/dev/zero: is a device, not a file" in err
