@@ -183,6 +183,7 @@ def score_files(metric: str, gold_path: str | Path | None, predictions_path: str
         result = totals.as_dict()
         result["intervals"] = _intervals(per_question)
         known = {q["uid"] for q in questions}
+        result["missing"] = sum(1 for uid in known if uid not in preds)
         return {"metric": metric, **result}
     from advisor.evals.metrics import mean_percent, score_example, token_stats
 

@@ -269,6 +269,7 @@ def test_eval_score_gives_every_metric_an_interval(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     f1 = doc["intervals"]["f1"]
     assert f1["value"] == 75.0 and 55 < f1["ci_low"] < 75 < f1["ci_high"] < 90 and f1["n"] == 48
+    assert doc["missing"] == 0
     assert main(["eval", "score", "--metric", "tatqa", "--gold", str(EXAMPLE_SLICE), "--predictions", str(pred)]) == 0
     assert "F1:  75.00  (95% interval" in capsys.readouterr().out
 
