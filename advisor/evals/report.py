@@ -540,7 +540,8 @@ def render_html(report: Report) -> str:
                            f"<p><b>rubric</b></p><pre>{e(str(j['rubric']))}</pre>")
     confidence = round(100 * float(settings.get("confidence", 0.95)))
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{e(report.name)} — advisor eval</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(report.name)} — advisor eval</title>
 <style>
 body{{font-family:system-ui,sans-serif;margin:2rem;color:#222}} table{{border-collapse:collapse;margin:1rem 0}}
 td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}} th{{background:#f3f3f3;text-align:left}}
@@ -548,7 +549,10 @@ td.good{{background:#eef8ee}} td.bad{{background:#fbeeee}} td.err{{background:#f
 tr.missed td{{background:#fbeeee}} tr.met td{{background:#eef8ee}} tr.noise td{{color:#555}} tr.sig td{{font-weight:600}}
 .banner{{padding:8px 12px;border-radius:4px}} .banner.missed{{background:#fbeeee;border:1px solid #d99}}
 .banner.met{{background:#eef8ee;border:1px solid #9c9}} .judge{{font-size:12px;color:#444;margin-top:4px}}
-.j-invalid{{color:#a33}} .nw{{white-space:nowrap}} pre{{white-space:pre-wrap;background:#f7f7f7;padding:6px;font-size:12px;max-width:70rem}}
+.j-invalid{{color:#a33}} .nw{{white-space:nowrap}}
+thead{{display:table-header-group}} tr{{break-inside:avoid}}
+@media (max-width:700px){{body{{margin:.5rem}} table{{display:block;overflow-x:auto;max-width:100%}}}}
+@media print{{body{{margin:0}} td,th{{font-size:10px}} h2{{break-after:avoid}}}} pre{{white-space:pre-wrap;background:#f7f7f7;padding:6px;font-size:12px;max-width:70rem}}
 </style></head><body>
 <h1>{e(report.name)}</h1>
 <p>metric: <b>{e(report.metric)}</b> (0–100); errors score 0. Intervals are {confidence}% bootstrap intervals
@@ -557,7 +561,7 @@ over the examples: a difference smaller than their width may be noise.</p>
 {('<h2>Thresholds</h2><table><tr><th>variant</th><th>metric</th><th>threshold</th><th>value</th>'
   '<th>interval</th><th>result</th></tr>' + ''.join(threshold_html) + '</table>') if threshold_html else ''}
 <h2>Summary</h2>
-<table><tr>{''.join(f'<th>{e(h)}</th>' for h in head)}</tr>{''.join(summary_rows)}</table>
+<table><thead><tr>{''.join(f'<th>{e(h)}</th>' for h in head)}</tr></thead>{''.join(summary_rows)}</table>
 {('<h2>Paired comparisons</h2><p>b − a on the same examples; "real" when the interval excludes 0.</p>'
   '<table><tr><th>pair</th><th>metric</th><th>difference</th><th>interval</th><th>n</th><th>reading</th></tr>'
   + ''.join(comparison_rows) + '</table>') if comparison_rows else ''}
@@ -565,7 +569,8 @@ over the examples: a difference smaller than their width may be noise.</p>
   '<th>max</th><th>runs</th></tr>' + ''.join(spread_rows) + '</table>') if spread_rows else ''}
 {_bar_chart(report)}
 <h2>Examples</h2>
-<table><tr><th>question</th><th>gold</th>{''.join(f'<th>{e(n)}</th>' for n in names)}</tr>{''.join(detail)}</table>
+<table><thead><tr><th>question</th><th>gold</th>{''.join(f'<th>{e(n)}</th>' for n in names)}</tr></thead>
+{''.join(detail)}</table>
 <h2>Run details</h2>
 <table>{details}</table>
 <h2>Prompts</h2>
