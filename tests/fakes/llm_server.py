@@ -8,7 +8,8 @@
 
 Knobs: fixed ``latency`` (seconds, per request), scripted failures (:meth:`inject`: throttling as
 HTTP 429 — ``x-amzn-ErrorType: ThrottlingException`` for Bedrock, ``rate_limit_error`` for OpenAI —
-with an optional ``retry-after`` header, or any 5xx), and a ``responder`` callable that turns a
+with an optional ``retry-after`` header, any 5xx, or :data:`DROP`: the connection is closed without an
+answer, as a crashed server or a proxy timeout does), and a ``responder`` callable that turns a
 :class:`FakeCall` into the reply text or a :class:`FakeReply`. Successful calls are recorded in
 :attr:`FakeLLMServer.calls`; :attr:`~FakeLLMServer.hits` counts every model request (failures too) and
 :attr:`~FakeLLMServer.max_in_flight` the most served at once (to check concurrency limits);
@@ -67,6 +68,9 @@ class FakeReply:
     input_tokens: int | None = None
     output_tokens: int | None = None
     stop_reason: str = "end_turn"
+
+
+DROP = 0  # inject(DROP): close the connection without sending a response
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,8 @@ class FakeLLMServer:
                api: str | None = None) -> None:
         """Make the next ``count`` requests (of ``api`` only, when given) fail with ``status``.
 
-        429 is throttling; 5xx are server failures; ``retry_after`` adds a ``retry-after`` header."""
+        429 is throttling; 5xx are server failures; ``retry_after`` adds a ``retry-after`` header;
+        :data:`DROP` (0) closes the connection without an answer."""
         with self._lock:
             self._failures.extend(_Failure(status, retry_after, api) for _ in range(count))
 
@@ -234,6 +239,15 @@ def _make_handler(fake: FakeLLMServer):
                 with fake._lock:
                     fake.in_flight -= 1
 
+        def _drop(self) -> None:
+            self.close_connection = True
+            try:
+                import socket
+
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
         def _delay(self) -> None:
             if fake.latency:
                 time.sleep(fake.latency)
@@ -241,6 +255,9 @@ def _make_handler(fake: FakeLLMServer):
         def _bedrock(self, model: str, body: dict) -> None:
             failure = fake._take_failure("bedrock")
             self._delay()
+            if failure is not None and failure.status == DROP:
+                self._drop()
+                return
             if failure is not None:
                 code = _BEDROCK_ERRORS.get(failure.status, "InternalServerException")
                 headers = {"x-amzn-ErrorType": code, "x-amzn-RequestId": "fake"}
@@ -265,6 +282,9 @@ def _make_handler(fake: FakeLLMServer):
         def _openai(self, body: dict) -> None:
             failure = fake._take_failure("openai")
             self._delay()
+            if failure is not None and failure.status == DROP:
+                self._drop()
+                return
             if failure is not None:
                 kind = "rate_limit_error" if failure.status == 429 else "server_error"
                 headers = {} if failure.retry_after is None else {"retry-after": f"{failure.retry_after:g}"}
