@@ -9,10 +9,14 @@ Modules (each one idea; importing this package imports none of them, so ``eval s
 * :mod:`advisor.evals.dataset` — test sets (TAT-QA JSON, JSON Lines), few-shot and context files.
 * :mod:`advisor.evals.postprocess` — free text → prediction (e.g. TAT-QA answer and scale).
 * :mod:`advisor.evals.cache` — content-addressed response cache on disk.
-* :mod:`advisor.evals.ledger` — the append-only results file that makes runs resumable.
-* :mod:`advisor.evals.harness` — planning and concurrent execution with retries and back-off.
-* :mod:`advisor.evals.report` — scoring rows, terminal table, CSV, JSON and HTML outputs.
+* :mod:`advisor.evals.harness` — checks the whole config, plans the calls and runs them through the
+  shared batch runner :mod:`advisor.batch` (concurrency, back-off, cache, resumable ledger, cost cap).
+* :mod:`advisor.evals.judge` — model-graded scoring (a judge with a rubric; reason and verdict).
+* :mod:`advisor.evals.stats` — bootstrap intervals and paired comparisons between variants.
+* :mod:`advisor.evals.schema` — JSON Schemas whose ``$ref``s resolve inside the schema only.
+* :mod:`advisor.evals.report` — scoring rows, terminal table, CSV, JSON (its shape is documented
+  there) and HTML outputs.
 """
 
-__all__ = ["tatqa", "metrics", "scoring", "config", "dataset", "postprocess", "cache", "ledger", "harness",
-           "report"]
+__all__ = ["tatqa", "metrics", "scoring", "config", "dataset", "postprocess", "cache", "harness", "judge",
+           "stats", "schema", "report"]

@@ -106,3 +106,70 @@ class NoCache:
 
     def close(self) -> None:
         pass
+
+
+def _db_path(root: str | Path) -> Path:
+    return Path(root) / DB_NAME
+
+
+def cache_info(root: str | Path) -> dict[str, Any]:
+    """Where the cache is, how many responses it holds, its size on disk and the oldest/newest entry."""
+    path = _db_path(root)
+    doc: dict[str, Any] = {"path": str(Path(root)), "exists": path.exists(), "entries": 0, "bytes": 0,
+                           "oldest": None, "newest": None}
+    if not path.exists():
+        return doc
+    doc["bytes"] = sum(p.stat().st_size for p in Path(root).glob(DB_NAME + "*") if p.is_file())
+    with _open_readonly(path) as conn:
+        count, oldest, newest = conn.execute("SELECT COUNT(*), MIN(created), MAX(created) FROM responses").fetchone()
+    doc["entries"] = count
+
+    def stamp(t):
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)) if t else None
+
+    doc["oldest"], doc["newest"] = stamp(oldest), stamp(newest)
+    return doc
+
+
+class _open_readonly:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self) -> sqlite3.Connection:
+        from advisor.errors import InputError, location_for
+
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.conn.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
+                              "created REAL NOT NULL)")
+        except sqlite3.Error as exc:
+            raise InputError(f"cannot open the response cache: {exc}", location_for(self.path)) from None
+        return self.conn
+
+    def __exit__(self, *exc) -> None:
+        self.conn.close()
+
+
+def _delete(root: str | Path, where: str, params: tuple) -> int:
+    from advisor.errors import InputError, location_for
+
+    path = _db_path(root)
+    if not path.exists():
+        return 0
+    with _open_readonly(path) as conn:
+        try:
+            removed = conn.execute(f"DELETE FROM responses {where}", params).rowcount
+            conn.execute("VACUUM")
+        except sqlite3.Error as exc:
+            raise InputError(f"cannot change the response cache: {exc}", location_for(path)) from None
+    return int(removed)
+
+
+def clear_cache(root: str | Path) -> int:
+    """Remove every cached response; returns how many were removed."""
+    return _delete(root, "", ())
+
+
+def prune_cache(root: str | Path, older_than_seconds: float) -> int:
+    """Remove responses stored more than ``older_than_seconds`` ago; returns how many were removed."""
+    return _delete(root, "WHERE created < ?", (time.time() - older_than_seconds,))

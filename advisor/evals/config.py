@@ -8,6 +8,7 @@ variable that holds an API key).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from advisor.errors import InputError, location_for
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
 POSTPROCESSORS = ("none", "strip", "first_line", "tatqa")
 
 
@@ -88,9 +90,45 @@ class VariantConfig(_Strict):
     @field_validator("name")
     @classmethod
     def _name_ok(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9_.+-]+", v):
-            raise ValueError("use letters, digits and - _ . + only")
+        return _safe_name(v)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds_finite(cls, v: dict[str, float]) -> dict[str, float]:
+        for key, value in v.items():
+            if not math.isfinite(value):
+                raise ValueError(f"threshold {key}: {value} is not a finite number")
         return v
+
+
+class JudgeConfig(_Strict):
+    """A model that grades each answer against a rubric (model-graded scoring).
+
+    The judge replies with a short reason in ``<reason>…</reason>`` and a verdict in
+    ``<judgement>PASS</judgement>`` or ``<judgement>FAIL</judgement>``; its replies are cached and
+    shown next to the score. A reply without a readable verdict counts as a failure with its reason."""
+
+    provider: str
+    model: str
+    rubric: str = Field(min_length=1)
+    prompt: str | None = None  # the whole judge prompt template; default: rubric + question + gold + answer
+    max_tokens: int = Field(400, ge=1)
+    temperature: float | None = 0.0
+
+
+class StatsConfig(_Strict):
+    """Uncertainty: bootstrap resamples, confidence level and seed (results are deterministic)."""
+
+    bootstrap_samples: int = Field(1000, ge=100, le=100_000)
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    seed: int = 0
+
+
+def _safe_name(v: str) -> str:
+    # names become folder and file names: no separators, no "." or ".." (issue 16: name: ../../x)
+    if not _SAFE_NAME.fullmatch(v) or set(v) == {"."}:
+        raise ValueError("use letters, digits and - _ . + only (it names a folder)")
+    return v
 
 
 class EvalConfig(_Strict):
@@ -112,6 +150,13 @@ class EvalConfig(_Strict):
     cache_dir: str | None = None
     output_dir: str | None = None
     prices: str | None = None
+    judge: JudgeConfig | None = None
+    stats: StatsConfig = StatsConfig()
+
+    @field_validator("name")
+    @classmethod
+    def _name_ok(cls, v: str) -> str:
+        return _safe_name(v)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "EvalConfig":
@@ -127,6 +172,20 @@ class EvalConfig(_Strict):
             post = v.postprocess or self.postprocess
             if post not in POSTPROCESSORS and not post.startswith("regex:"):
                 raise ValueError(f"variant {v.name!r}: unknown postprocess {post!r}")
+            if post.startswith("regex:"):
+                try:
+                    re.compile(post[len("regex:"):])
+                except re.error as exc:
+                    raise ValueError(f"variant {v.name!r}: postprocess {post!r} is not a valid regular "
+                                     f"expression: {exc}") from None
+        if self.postprocess.startswith("regex:"):
+            try:
+                re.compile(self.postprocess[len("regex:"):])
+            except re.error as exc:
+                raise ValueError(f"postprocess {self.postprocess!r} is not a valid regular expression: {exc}") \
+                    from None
+        if self.judge is not None and self.judge.provider not in self.providers:
+            raise ValueError(f"judge names unknown provider {self.judge.provider!r}")
         return self
 
 
@@ -149,9 +208,26 @@ class LoadedConfig:
         return p if p.is_absolute() else self.base / p
 
 
+class _UnsetVariable(Exception):
+    def __init__(self, name: str):
+        self.name = name
+
+
 def _interpolate(value: Any) -> Any:
+    """``${VAR}`` → the variable's value; ``${VAR:-default}`` → the default when unset or empty.
+
+    An unset ``${VAR}`` without a default is an error (issue 16: an unset ``base_url`` variable must
+    never fall back to the public OpenAI endpoint and send the test set there)."""
     if isinstance(value, str):
-        return _ENV.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value) or None
+        def sub(m: re.Match) -> str:
+            current = os.environ.get(m.group(1))
+            if m.group(2) is not None:
+                return current if current else m.group(2)
+            if current is None:
+                raise _UnsetVariable(m.group(1))
+            return current
+
+        return _ENV.sub(sub, value) or None
     return value
 
 
@@ -167,8 +243,20 @@ def load_config(path: str | Path) -> LoadedConfig:
     providers = doc.get("providers")
     if isinstance(providers, dict):
         doc = dict(doc)
-        doc["providers"] = {name: ({k: _interpolate(v) for k, v in p.items()} if isinstance(p, dict) else p)
-                            for name, p in providers.items()}
+        out: dict[Any, Any] = {}
+        for name, p in providers.items():
+            if not isinstance(p, dict):
+                out[name] = p
+                continue
+            out[name] = {}
+            for k, v in p.items():
+                try:
+                    out[name][k] = _interpolate(v)
+                except _UnsetVariable as exc:
+                    raise InputError(f"providers.{name}.{k}: the environment variable {exc.name} is not set "
+                                     f"(set it, or write ${{{exc.name}:-default}} to give a default)",
+                                     parsed.locate(("providers", name, k))) from None
+        doc["providers"] = out
     try:
         config = EvalConfig.model_validate(doc)
     except ValidationError as exc:

@@ -48,16 +48,28 @@ def load_examples(path: Path, fmt: str | None = None, limit: int | None = None) 
         fmt = "jsonl" if path.suffix in (".jsonl", ".ndjson") else "tatqa"
     examples: list[Example] = []
     if fmt == "tatqa":
+        from advisor.evals.scoring import check_tatqa_shape
+
         doc = read_json(path)
-        if not isinstance(doc, list):
-            raise InputError("a TAT-QA file is a list of contexts with \"questions\"", location_for(path))
-        for context in doc:
-            rows = (context.get("table") or {}).get("table") or []
-            paragraphs = sorted(context.get("paragraphs") or [], key=lambda p: p.get("order", 0))
+        check_tatqa_shape(doc, path)
+        for c_index, context in enumerate(doc, start=1):
+            table = context.get("table") or {}
+            rows = table.get("table") if isinstance(table, dict) else None
+            rows = rows or []
+            paragraphs = context.get("paragraphs") or []
+            if not (isinstance(rows, list) and all(isinstance(r, list) for r in rows)):
+                raise InputError(f"context {c_index}: \"table\" must be {{\"table\": [[cells]]}}", location_for(path))
+            if not (isinstance(paragraphs, list) and all(isinstance(p, dict) for p in paragraphs)):
+                raise InputError(f"context {c_index}: \"paragraphs\" must be a list of mappings",
+                                 location_for(path))
+            paragraphs = sorted(paragraphs, key=lambda p: p.get("order", 0) if isinstance(p.get("order", 0), int)
+                                else 0)
             shared = {"table": table_text(rows), "table_html": table_html(rows),
-                      "paragraphs": "\n\n".join(p.get("text", "") for p in paragraphs)}
-            for q in sorted(context.get("questions") or [], key=lambda q: q.get("order", 0)):
-                examples.append(Example(str(q["uid"]), {**shared, "question": q.get("question", ""),
+                      "paragraphs": "\n\n".join(str(p.get("text", "")) for p in paragraphs)}
+            questions = sorted(context.get("questions") or [],
+                               key=lambda q: q.get("order", 0) if isinstance(q.get("order", 0), int) else 0)
+            for q in questions:
+                examples.append(Example(str(q["uid"]), {**shared, "question": str(q.get("question", "")),
                                                         "uid": q["uid"]}, q))
     else:
         records = read_records(path, lines=True)

@@ -1,37 +1,37 @@
-"""``advisor eval run``: every variant × every test example, concurrently, cached and resumable.
+"""``advisor eval run``: every variant × every test example (× repeats), through the batch runner.
 
-Flow: plan the calls (render each variant's prompt for each example) → skip what the ledger already
-holds → run the rest on one thread pool per provider (its size is the provider's concurrency limit)
-→ each worker answers from the response cache or calls the model, retrying throttling and 5xx with
-exponential back-off and jitter (at least the server's ``retry-after``) → the main thread appends every
-finished row to the ledger with fsync → score and report.
+Flow: load and check the whole config before the first call (templates rendered for every example,
+few-shot and context files, the post-processing regexes, the JSON Schema and its ``$ref``s, the price
+file, the output folder) → take the folder's lock (a second run into the same folder waits or stops
+with a message) → estimate the cost → hand the calls to :func:`advisor.batch.run_batch` (concurrency
+per provider, back-off, response cache, the ``results.jsonl`` ledger, a cost cap) → when the config has
+a ``judge:``, grade every answer through the same runner into ``judge.jsonl`` → score and report.
 
 Modes: the default resumes (finished rows are kept, including final errors); ``retry_errors`` also
-re-runs rows that ended in an error; ``rerun_all`` starts a fresh ledger and ignores cached answers.
+re-runs rows that ended in an error; ``rerun_all`` starts fresh ledgers and ignores cached answers.
 """
 
 from __future__ import annotations
 
-import queue
+import datetime as _dt
 import random
 import sys
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from advisor.errors import AdvisorError, InputError, location_for
-from advisor.evals.cache import NoCache, ResponseCache, cache_key, default_cache_dir
-from advisor.evals.config import EvalConfig, LoadedConfig, RetryConfig, VariantConfig, load_config
+from advisor.batch import (BatchAborted, BatchItem, BatchOptions, LedgerLock, ProgressPrinter, backoff_delay,
+                           call_with_retries, open_ledger_dir, run_batch)
+from advisor.errors import InputError, UsageError, location_for
+from advisor.evals.config import EvalConfig, LoadedConfig, VariantConfig, load_config
 from advisor.evals.dataset import Example, load_contexts, load_examples, load_few_shot
-from advisor.evals.ledger import Ledger
-from advisor.providers import ChatRequest, Completion, ProviderError, make_provider
+from advisor.providers import ChatRequest, ProviderError, make_provider
 
+__all__ = ["RunAborted", "Task", "RunOptions", "RunStats", "Plan", "plan_run", "execute", "RunResult", "run_eval",
+           "estimate_cost", "backoff_delay", "call_with_retries", "row_key"]
 
-class RunAborted(AdvisorError):
-    """A provider failed in a way every other call would too (e.g. missing credentials); exit 2."""
+RunAborted = BatchAborted  # kept: the name the CLI and older callers use
 
 
 @dataclass(frozen=True)
@@ -41,19 +41,37 @@ class Task:
     variant: VariantConfig
     example: Example
     request: ChatRequest
-    key: str  # content address: provider identity + request + epoch
+    key: str  # ledger key
+    repeat: int = 0
+
+
+def row_key(variant: str, example_id: str, repeat: int = 0):
+    """The key of :attr:`RunResult.rows`: ``(variant, id)`` for the first repeat, ``(variant, id, r)`` after."""
+    return (variant, example_id) if repeat == 0 else (variant, example_id, repeat)
+
+
+def ledger_key(variant: str, example_id: str, repeat: int = 0) -> str:
+    return f"{variant}/{example_id}" + (f"#{repeat}" if repeat else "")
 
 
 @dataclass
 class RunOptions:
-    """How to run: resume mode, cache use, progress display, and hooks for tests."""
+    """How to run: resume mode, cache use, subsets, repeats, budget, progress, and hooks for tests."""
 
     retry_errors: bool = False
     rerun_all: bool = False
     use_cache: bool = True
     cache_dir: Path | None = None
     output_dir: Path | None = None
-    progress: bool | None = None  # None: only when stderr is a terminal
+    progress: bool | None = None  # None: a bar on a terminal, plain lines otherwise; False: silent
+    limit: int | None = None  # the first N examples
+    sample: int | None = None  # N examples drawn at random (seeded)
+    sample_seed: int = 0
+    repeat: int = 1
+    max_cost: float | None = None
+    wait_for_lock: bool = False
+    dry_run: bool = False  # check everything and estimate the cost; call nothing
+    announce: Callable[[str], None] | None = None  # called with the cost estimate before any call
     rng: random.Random = field(default_factory=random.Random)
     wait: Callable[[threading.Event, float], bool] | None = None  # (stop, seconds) -> stopped
 
@@ -68,37 +86,28 @@ class RunStats:
     cached: int = 0
     errors: int = 0
     retries: int = 0
+    not_run: int = 0
+    spent_usd: float = 0.0
+    judge_called: int = 0
+    judge_cached: int = 0
+    judge_errors: int = 0
+    budget_stopped: bool = False
+    estimate_usd: float | None = None
     seconds: float = 0.0
 
 
-def backoff_delay(attempt: int, retry: RetryConfig, retry_after: float | None, rng: random.Random) -> float:
-    """Seconds to wait before attempt ``attempt + 1``: base·2^(attempt−1) capped at max_delay, with
-    "equal jitter" (half fixed, half random) so throttled workers spread out; never less than the
-    server's ``retry-after``."""
-    exp = min(retry.max_delay, retry.base_delay * (2 ** (attempt - 1)))
-    delay = exp / 2 + rng.uniform(0, exp / 2)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, 600.0))
-    return delay
+@dataclass
+class Plan:
+    """What a run will do: providers, examples, tasks, and what scoring needs (schema, prices)."""
 
-
-def call_with_retries(provider, request: ChatRequest, retry: RetryConfig, rng: random.Random,
-                      stop: threading.Event, wait=None) -> tuple[Completion, int]:
-    """Call ``provider`` until it answers, a non-retryable error occurs or attempts run out.
-
-    Returns (completion, attempts); raises the last :class:`ProviderError` with ``.attempts`` set."""
-    wait = wait or (lambda event, seconds: event.wait(seconds))
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return provider.complete(request), attempt
-        except ProviderError as exc:
-            exc.attempts = attempt
-            if exc.fatal or not exc.retryable or attempt >= retry.max_attempts or stop.is_set():
-                raise
-            if wait(stop, backoff_delay(attempt, retry, exc.retry_after, rng)):
-                raise
+    loaded: LoadedConfig
+    providers: dict[str, Any]
+    examples: list[Example]
+    tasks: list[Task]
+    schema: Any = None
+    prices: Any = None
+    repeat: int = 1
+    subset: str = ""  # "", "first N", "random N (seed S)"
 
 
 class _TemplateCache:
@@ -118,38 +127,78 @@ class _TemplateCache:
             return self.compiled[template].render(**fields)
         except TemplateError as exc:
             raise InputError(f"{where}: prompt template: {exc}") from None
+        except (RecursionError, OverflowError, ValueError, TypeError) as exc:
+            raise InputError(f"{where}: prompt template failed: {exc.__class__.__name__}: {exc}") from None
 
 
-@dataclass
-class Plan:
-    """What a run will do: providers, examples, tasks (variant-major inside each example)."""
+def _load_prices(loaded: LoadedConfig):
+    from advisor.evals.report import _NoPrices
 
-    loaded: LoadedConfig
-    providers: dict[str, Any]
-    examples: list[Example]
-    tasks: list[Task]
+    try:
+        from advisor.knowledge import load_rulebase
+        from advisor.knowledge.prices import prices_of
+
+        table = prices_of(load_rulebase(None))
+    except Exception as exc:  # the shipped table missing must not stop a run; costs show "-"
+        table = _NoPrices(str(exc))
+    if loaded.config.prices:
+        from advisor.knowledge.prices import load_user_prices
+
+        user = load_user_prices(loaded.resolve(loaded.config.prices))
+        table = table.merged(user) if hasattr(table, "merged") else user
+    return table
 
 
-def plan_run(loaded: LoadedConfig) -> Plan:
-    """Load the test set and extras, build providers and render every request."""
+def _subset(examples: list[Example], options: RunOptions) -> tuple[list[Example], str]:
+    if options.limit is not None and options.sample is not None:
+        raise UsageError("--limit and --sample cannot be combined")
+    if options.limit is not None:
+        if options.limit < 1:
+            raise UsageError("--limit must be at least 1")
+        return examples[:options.limit], f"first {min(options.limit, len(examples))} of {len(examples)}"
+    if options.sample is not None:
+        if options.sample < 1:
+            raise UsageError("--sample must be at least 1")
+        if options.sample >= len(examples):
+            return examples, ""
+        chosen = set(random.Random(options.sample_seed).sample(range(len(examples)), options.sample))
+        return ([e for i, e in enumerate(examples) if i in chosen],
+                f"random {options.sample} of {len(examples)} (seed {options.sample_seed})")
+    return examples, ""
+
+
+def plan_run(loaded: LoadedConfig, options: RunOptions | None = None) -> Plan:
+    """Load the test set and extras, build providers, render every request and check everything the
+    run needs later (schema, prices), so a config error is found before the first model call."""
+    options = options or RunOptions()
     cfg = loaded.config
+    if options.repeat < 1:
+        raise UsageError("--repeat must be at least 1")
     data_path = loaded.resolve(cfg.dataset.path)
     examples = load_examples(data_path, cfg.dataset.format, cfg.dataset.limit)
     if not examples:
         raise InputError("the test set is empty", location_for(data_path))
+    if cfg.metric == "tatqa" and not all(isinstance(e.gold, dict) and "answer" in e.gold for e in examples):
+        raise InputError("metric tatqa needs a TAT-QA test set (dataset format: tatqa)", location_for(data_path))
+    examples, subset = _subset(examples, options)
+    schema = None
+    if cfg.json_schema:
+        from advisor.evals.schema import load_schema
+
+        schema = load_schema(loaded.resolve(cfg.json_schema))
+    prices = _load_prices(loaded)
     providers: dict[str, Any] = {}
-    for name in sorted({v.provider for v in cfg.variants}):
+    names = {v.provider for v in cfg.variants} | ({cfg.judge.provider} if cfg.judge else set())
+    for name in sorted(names):
         try:
             providers[name] = make_provider(name, cfg.providers[name].settings())
-        except ProviderError as exc:
-            raise RunAborted(exc.message, location_for(loaded.path)) from None
-    identities: dict[str, dict] = {}
-    for name, provider in providers.items():
-        try:
-            identities[name] = provider.identity()
+            providers[name].identity()  # builds the client: a bad endpoint or profile stops here
         except ProviderError as exc:
             raise RunAborted(exc.message, location_for(loaded.path)) from None
     templates = _TemplateCache()
+    if cfg.judge and cfg.judge.prompt:
+        templates.render(cfg.judge.prompt, {"question": "", "gold": "", "answer": "", "rubric": "",
+                                            "prediction": ""}, f"{loaded.path}: judge")
     tasks: list[Task] = []
     per_variant: dict[str, tuple] = {}
     for v in cfg.variants:
@@ -173,160 +222,51 @@ def plan_run(loaded: LoadedConfig) -> Plan:
             request = ChatRequest(model=v.model, messages=tuple(messages), system=system,
                                   max_tokens=v.max_tokens or cfg.max_tokens,
                                   temperature=v.temperature if v.temperature is not None else cfg.temperature)
-            key = cache_key(identities[v.provider], request.as_key(), cfg.epoch)
-            tasks.append(Task(v, example, request, key))
-    return Plan(loaded, providers, examples, tasks)
+            tasks.append(Task(v, example, request, ledger_key(v.name, example.id)))
+    first = list(tasks)
+    for repeat in range(1, options.repeat):  # repeat r is epoch + r: a fresh sample, its own cache address
+        tasks += [Task(t.variant, t.example, t.request, ledger_key(t.variant.name, t.example.id, repeat), repeat)
+                  for t in first]
+    return Plan(loaded, providers, examples, tasks, schema, prices, options.repeat, subset)
 
 
-class Progress:
-    """A one-line progress bar on stderr (redrawn at most 10 times a second)."""
-
-    def __init__(self, total: int, enabled: bool, stream=None):
-        self.total, self.enabled = total, enabled
-        self.stream = stream or sys.stderr
-        self.done = self.errors = self.cached = 0
-        self.started = time.monotonic()
-        self._last = 0.0
-
-    def update(self, row: dict[str, Any]) -> None:
-        self.done += 1
-        self.errors += row["status"] != "ok"
-        self.cached += bool(row.get("cached"))
-        now = time.monotonic()
-        if self.enabled and (now - self._last > 0.1 or self.done == self.total):
-            self._last = now
-            width = 30
-            filled = int(width * self.done / max(1, self.total))
-            elapsed = now - self.started
-            eta = elapsed / self.done * (self.total - self.done) if self.done else 0
-            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
-                              f"  cached {self.cached}  errors {self.errors}  eta {eta:4.0f}s ")
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.total:
-            self.stream.write("\n")
-            self.stream.flush()
+def _tokens_upper_bound(request: ChatRequest) -> tuple[int, int]:
+    chars = len(request.system or "") + sum(len(text) for _, text in request.messages)
+    return chars // 3 + 8 * (len(request.messages) + 1), int(request.max_tokens)  # Bedrock's chars/3
 
 
-def _row(task: Task, status: str, **extra) -> dict[str, Any]:
-    return {"variant": task.variant.name, "id": task.example.id, "key": task.key, "status": status,
-            "model": task.request.model, "provider": task.variant.provider, "finished_at": time.time(), **extra}
+def cost_function(prices) -> Callable[[BatchItem, dict | None], float | None]:
+    """``cost_of(item, row)`` for the batch runner: actual cost from a row's usage, or an upper bound
+    (input ≈ characters/3 tokens, output = max_tokens) before the call; None for unpriced models."""
+    def cost_of(item: BatchItem, row: dict | None) -> float | None:
+        price = prices.for_model(item.request.model)
+        if price is None:
+            return None
+        if row is None:
+            inp, out = _tokens_upper_bound(item.request)
+        else:
+            inp, out = int(row.get("input_tokens") or 0), int(row.get("output_tokens") or 0)
+        return price.cost(inp, out)
+
+    return cost_of
 
 
-def _work(task: Task, provider, cache, read_cache: bool, retry: RetryConfig, rng: random.Random,
-          stop: threading.Event, wait) -> dict[str, Any]:
-    if stop.is_set():
-        return _row(task, "cancelled")
-    if read_cache:
-        hit = cache.get(task.key)
-        if hit is not None:
-            return _row(task, "ok", cached=True, attempts=0, **_completion_fields(hit))
-    try:
-        completion, attempts = call_with_retries(provider, task.request, retry, rng, stop, wait)
-    except ProviderError as exc:
-        if exc.fatal:
-            stop.set()
-        return _row(task, "error", cached=False, attempts=getattr(exc, "attempts", 1), error=exc.message,
-                    fatal=exc.fatal, retryable=exc.retryable)
-    except Exception as exc:  # a bug or an SDK surprise must not kill the run or print a traceback
-        return _row(task, "error", cached=False, attempts=1, error=f"{exc.__class__.__name__}: {exc}")
-    fields = {"text": completion.text, "input_tokens": completion.input_tokens,
-              "output_tokens": completion.output_tokens, "stop_reason": completion.stop_reason,
-              "latency_ms": round(completion.latency_ms, 1) if completion.latency_ms is not None else None}
-    try:
-        cache.put(task.key, fields)
-    except OSError:
-        pass  # a full or read-only cache disk costs a re-call on resume, never the answer in hand
-    return _row(task, "ok", cached=False, attempts=attempts, **fields)
-
-
-def _completion_fields(hit: dict[str, Any]) -> dict[str, Any]:
-    return {k: hit.get(k) for k in ("text", "input_tokens", "output_tokens", "stop_reason", "latency_ms")}
-
-
-def execute(plan: Plan, options: RunOptions) -> tuple[dict[tuple[str, str], dict[str, Any]], RunStats]:
-    """Run the plan's pending calls; returns the ledger's latest rows and this invocation's stats."""
-    cfg = plan.loaded.config
-    out_dir = options.output_dir or plan.loaded.resolve(cfg.output_dir) or Path("eval-runs") / cfg.name
-    ledger = Ledger(Path(out_dir) / "results.jsonl")
-    previous = {} if options.rerun_all else ledger.rows()
-    if options.use_cache:
-        cache = ResponseCache(options.cache_dir or plan.loaded.resolve(cfg.cache_dir) or default_cache_dir())
-    else:
-        cache = NoCache()
-    read_cache = options.use_cache and not options.rerun_all
-
-    def finished(task: Task) -> bool:
-        row = previous.get((task.variant.name, task.example.id))
-        if row is None or row.get("key") != task.key:  # absent, or the prompt/model/settings changed
-            return False
-        return row["status"] == "ok" or (row["status"] == "error" and not options.retry_errors)
-
-    pending = [t for t in plan.tasks if not finished(t)]
-    stats = RunStats(planned=len(plan.tasks), skipped=len(plan.tasks) - len(pending))
-    show = options.progress if options.progress is not None else sys.stderr.isatty()
-    progress = Progress(len(pending), show)
-    stop = threading.Event()
-    pools = {name: ThreadPoolExecutor(max_workers=p.concurrency, thread_name_prefix=f"eval-{name}")
-             for name, p in plan.providers.items()}
-    fatal_message = None
-    interrupted = False
-    started = time.monotonic()
-    ledger.open(fresh=options.rerun_all)
-    results: queue.SimpleQueue = queue.SimpleQueue()
-
-    def post(task: Task, provider, rng: random.Random) -> None:
-        row = None
-        try:
-            row = _work(task, provider, cache, read_cache, cfg.retry, rng, stop, options.wait)
-        finally:
-            results.put(row if row is not None else _row(task, "cancelled"))
-
-    try:
-        for task in pending:
-            rng = random.Random(options.rng.random())
-            pools[task.variant.provider].submit(post, task, plan.providers[task.variant.provider], rng)
-        received = 0
-        while received < len(pending):
-            batch = [results.get()]
-            while True:  # take everything that finished meanwhile: one fsync for the group
-                try:
-                    batch.append(results.get_nowait())
-                except queue.Empty:
-                    break
-            received += len(batch)
-            keep = []
-            for row in batch:
-                if row["status"] == "cancelled":
-                    continue
-                if row.get("fatal"):
-                    fatal_message = fatal_message or row["error"]
-                    continue  # not recorded: the call never really ran
-                keep.append(row)
-            if keep:
-                ledger.append_many(keep)
-            for row in keep:
-                progress.update(row)
-                stats.called += not row.get("cached")
-                stats.cached += bool(row.get("cached"))
-                stats.errors += row["status"] != "ok"
-                stats.retries += max(0, int(row.get("attempts") or 1) - 1)
-    except KeyboardInterrupt:
-        interrupted = True
-        raise
-    finally:
-        stop.set()  # ends back-off waits early; queued tasks come back "cancelled"
-        for pool in pools.values():
-            pool.shutdown(wait=not interrupted, cancel_futures=True)
-        ledger.close()
-        cache.close()
-        progress.close()
-        stats.seconds = time.monotonic() - started
-    if fatal_message:
-        raise RunAborted(f"{fatal_message}; finished rows are saved, fix this and re-run to resume",
-                         location_for(plan.loaded.path))
-    return ledger.rows(), stats
+def estimate_cost(plan: Plan, items: list[BatchItem], cache) -> dict[str, Any]:
+    """An upper bound on what the pending calls cost: calls answered by the cache are free; a model
+    without a sourced price is counted in ``unpriced`` instead of guessed."""
+    cost_of = cost_function(plan.prices)
+    total, unpriced, cached, to_call = 0.0, 0, 0, 0
+    for item in items:
+        if cache is not None and cache.get(item.meta["_hash"]) is not None:
+            cached += 1
+            continue
+        to_call += 1
+        cost = cost_of(item, None)
+        if cost is None:
+            unpriced += 1
+        else:
+            total += cost
+    return {"calls": to_call, "cached": cached, "upper_bound_usd": round(total, 6), "unpriced_calls": unpriced}
 
 
 @dataclass
@@ -334,18 +274,142 @@ class RunResult:
     """Everything the CLI prints and writes."""
 
     plan: Plan
-    rows: dict[tuple[str, str], dict[str, Any]]
+    rows: dict[tuple, dict[str, Any]]
     stats: RunStats
     output_dir: Path
+    judge_rows: dict[tuple, dict[str, Any]] = field(default_factory=dict)
+    started_at: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _batch_options(options: RunOptions, cache_dir, retry, progress_label: str, max_cost) -> tuple[BatchOptions,
+                                                                                                  ProgressPrinter]:
+    mode = "rerun_all" if options.rerun_all else ("retry_errors" if options.retry_errors else "resume")
+    printer = ProgressPrinter(progress_label, enabled=options.progress is not False,
+                              tty=True if options.progress is True else None)
+    return BatchOptions(mode=mode, cache_dir=cache_dir, retry=retry, max_cost=max_cost, on_result=printer,
+                        wait_for_lock=False, rng=options.rng, wait=options.wait), printer
+
+
+def _items(plan: Plan) -> list[BatchItem]:
+    epoch = plan.loaded.config.epoch
+    return [BatchItem(t.key, t.variant.provider, t.request,
+                      {"variant": t.variant.name, "id": t.example.id, "repeat": t.repeat}, epoch=epoch + t.repeat)
+            for t in plan.tasks]
+
+
+def execute(plan: Plan, options: RunOptions, out_dir: Path) -> tuple[dict, dict, RunStats]:
+    """Run the plan's pending calls (and the judge's); returns (rows, judge rows, stats)."""
+    from advisor.evals.cache import ResponseCache, cache_key, default_cache_dir
+
+    cfg = plan.loaded.config
+    cache_dir = None
+    if options.use_cache:
+        cache_dir = options.cache_dir or plan.loaded.resolve(cfg.cache_dir) or default_cache_dir()
+    items = _items(plan)
+    cost_of = cost_function(plan.prices)
+    stats = RunStats()
+    if options.announce is not None or options.max_cost is not None or options.dry_run:
+        identities = {n: p.identity() for n, p in plan.providers.items()}
+        for item in items:
+            item.meta["_hash"] = cache_key(identities[item.provider], item.request.as_key(), item.epoch)
+        cache = ResponseCache(cache_dir) if cache_dir is not None and not options.rerun_all else None
+        from advisor.batch import read_ledger
+
+        done = read_ledger(out_dir / "results.jsonl") if not options.rerun_all else {}
+        pending = [i for i in items if not (done.get(i.key, {}).get("request_hash") == i.meta["_hash"]
+                                            and (done[i.key].get("status") == "ok" or (
+                                                done[i.key].get("status") == "error" and not options.retry_errors)))]
+        estimate = estimate_cost(plan, pending, cache)
+        if cache is not None:
+            cache.close()
+        for item in items:
+            item.meta.pop("_hash", None)
+        stats.estimate_usd = estimate["upper_bound_usd"]
+        if options.announce is not None:
+            priced = estimate["calls"] - estimate["unpriced_calls"]
+            text = (f"{len(pending)} calls to run ({len(items) - len(pending)} already done): "
+                    f"{estimate['cached']} answered by the cache, {estimate['calls']} to make")
+            if priced:
+                text += f"; at most ${estimate['upper_bound_usd']:.4f} for {priced} priced calls"
+            if estimate["unpriced_calls"]:
+                text += f"; {estimate['unpriced_calls']} calls to models without a sourced price are not costed"
+            if cfg.judge and estimate["calls"]:
+                text += "; judge calls come on top (one per new answer)"
+            if options.max_cost is not None:
+                text += f"; cap ${options.max_cost:g}"
+            options.announce(text)
+    if options.dry_run:
+        stats.planned = len(items)
+        return {}, {}, stats
+    bopts, printer = _batch_options(options, cache_dir, cfg.retry, "calls", options.max_cost)
+    bopts.cost_of = cost_of
+    try:
+        result = run_batch(items, plan.providers, out_dir / "results.jsonl", bopts)
+    finally:
+        printer.close()
+    s = result.stats
+    stats.planned, stats.skipped, stats.called, stats.cached = s.planned, s.skipped, s.called, s.cached
+    stats.errors, stats.retries, stats.not_run, stats.spent_usd = s.errors, s.retries, s.not_run, s.spent
+    stats.seconds = round(s.seconds, 2)
+    stats.budget_stopped = result.budget_stopped
+    rows = {row_key(r["variant"], r["id"], int(r.get("repeat") or 0)): r for r in result.rows.values()
+            if "variant" in r and "id" in r}
+    wanted = {row_key(t.variant.name, t.example.id, t.repeat): t.key for t in plan.tasks}
+    rows = {k: r for k, r in rows.items() if k in wanted and r["key"] == wanted[k]}
+    judge_rows: dict = {}
+    if cfg.judge is not None and not result.budget_stopped:
+        from advisor.evals.judge import judge_items
+
+        jitems = judge_items(plan, rows)
+        remaining = None if options.max_cost is None else max(0.0, options.max_cost - s.spent)
+        jopts, jprinter = _batch_options(options, cache_dir, cfg.retry, "judge calls", remaining)
+        jopts.cost_of = cost_of
+        try:
+            jresult = run_batch(jitems, plan.providers, out_dir / "judge.jsonl", jopts)
+        finally:
+            jprinter.close()
+        js = jresult.stats
+        stats.judge_called, stats.judge_cached, stats.judge_errors = js.called, js.cached, js.errors
+        stats.spent_usd += js.spent
+        stats.not_run += js.not_run
+        stats.budget_stopped = jresult.budget_stopped
+        stats.seconds = round(stats.seconds + js.seconds, 2)
+        judge_rows = {row_key(r["variant"], r["id"], int(r.get("repeat") or 0)): r
+                      for r in jresult.rows.values() if "variant" in r}
+        wanted_j = {i.key for i in jitems}
+        judge_rows = {k: r for k, r in judge_rows.items() if r["key"] in wanted_j}
+    return rows, judge_rows, stats
+
+
+def _cache_dir_shown(options: RunOptions, loaded: LoadedConfig) -> str:
+    from advisor.evals.cache import default_cache_dir
+
+    if not options.use_cache:
+        return "off (--no-cache)"
+    return str(options.cache_dir or loaded.resolve(loaded.config.cache_dir) or default_cache_dir())
 
 
 def run_eval(config_path: str | Path, options: RunOptions | None = None) -> RunResult:
-    """Plan and execute a config file; returns rows for scoring and reporting."""
+    """Plan, lock the output folder, execute; returns rows for scoring and reporting."""
     options = options or RunOptions()
     loaded = load_config(config_path)
-    plan = plan_run(loaded)
+    plan = plan_run(loaded, options)
     cfg: EvalConfig = loaded.config
-    if options.output_dir is None:
-        options.output_dir = loaded.resolve(cfg.output_dir) or Path("eval-runs") / cfg.name
-    rows, stats = execute(plan, options)
-    return RunResult(plan, rows, stats, Path(options.output_dir))
+    out_dir = Path(options.output_dir or loaded.resolve(cfg.output_dir) or Path("eval-runs") / cfg.name)
+    options.output_dir = out_dir
+    open_ledger_dir(out_dir)
+    started = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    lock = LedgerLock(out_dir / "eval-run").acquire(
+        options.wait_for_lock, announce=lambda m: print(f"advisor: {m}", file=sys.stderr))
+    try:
+        rows, judge_rows, stats = execute(plan, options, out_dir)
+    finally:
+        lock.release()
+    settings = {"config": str(loaded.path), "output_dir": str(out_dir), "repeat": options.repeat,
+                "subset": plan.subset or "all", "examples": len(plan.examples),
+                "cache": _cache_dir_shown(options, loaded),
+                "mode": "rerun-all" if options.rerun_all else ("retry-errors" if options.retry_errors else "resume"),
+                "max_cost": options.max_cost, "epoch": cfg.epoch, "temperature": cfg.temperature,
+                "max_tokens": cfg.max_tokens}
+    return RunResult(plan, rows, stats, out_dir, judge_rows, started, settings)

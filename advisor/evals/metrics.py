@@ -135,11 +135,11 @@ def json_scores(text: str, schema: dict | None) -> dict[str, float]:
 
     try:
         doc = json.loads(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # too deep or too long an integer counts as invalid
         return {"valid_json": 0.0, "matches_schema": 0.0}
     if schema is None:
         return {"valid_json": 1.0, "matches_schema": 1.0}
-    return {"valid_json": 1.0, "matches_schema": float(_schema_validator(schema).is_valid(doc))}
+    return {"valid_json": 1.0, "matches_schema": float(_matches(schema, doc))}
 
 
 _VALIDATORS: dict[int, Any] = {}
@@ -148,21 +148,22 @@ _VALIDATORS: dict[int, Any] = {}
 def _schema_validator(schema: dict):
     key = id(schema)
     if key not in _VALIDATORS:
-        try:
-            import jsonschema  # lazy: only the json metric with a schema needs it
-        except ImportError:
-            from advisor.errors import UsageError
+        from advisor.evals.schema import make_validator
 
-            raise UsageError("checking a JSON Schema needs the jsonschema package (pip install jsonschema)") from None
-        cls = jsonschema.validators.validator_for(schema)
-        try:
-            cls.check_schema(schema)
-        except jsonschema.SchemaError as exc:
-            from advisor.errors import InputError
+        _VALIDATORS[key] = (schema, make_validator(schema))  # keep schema alive so its id stays unique
+    return _VALIDATORS[key][1]
 
-            raise InputError(f"not a valid JSON Schema: {exc.message}") from None
-        _VALIDATORS[key] = cls(schema)
-    return _VALIDATORS[key]
+
+def _matches(schema: dict, doc: Any) -> bool:
+    validator = _schema_validator(schema)
+    try:
+        return bool(validator.is_valid(doc))
+    except RecursionError:
+        return False
+    except Exception as exc:  # a reference only reachable at validation time: never fetched
+        from advisor.errors import InputError
+
+        raise InputError(f"the JSON Schema cannot be applied: {exc}") from None
 
 
 def mean_percent(values: Iterable[float]) -> float:

@@ -25,13 +25,23 @@ from advisor.errors import InputError, location_for
 METRICS = ("tatqa", "f1", "squad", "exact", "accuracy", "json")
 
 
-def read_json(path: str | Path) -> Any:
-    """Parse a JSON file; errors name the file, line and column."""
-    text = _read_text(path)
+def _loads(text: str, path, line: int | None = None) -> Any:
+    """``json.loads`` with every failure a clear :class:`InputError`: malformed, nested too deep for
+    Python's recursion limit, or an integer longer than Python converts (4,300 digits)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON: {exc.msg}", location_for(path, exc.lineno, exc.colno)) from None
+        where = location_for(path, line if line is not None else exc.lineno, exc.colno)
+        raise InputError(f"malformed JSON{' line' if line is not None else ''}: {exc.msg}", where) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply to read", location_for(path, line)) from None
+    except ValueError as exc:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
+        raise InputError(f"unreadable JSON value: {exc}", location_for(path, line)) from None
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; errors name the file, line and column."""
+    return _loads(_read_text(path), path)
 
 
 def _read_text(path: str | Path) -> str:
@@ -49,18 +59,12 @@ def read_records(path: str | Path, lines: bool | None = None) -> Any:
     if lines is None:
         lines = not (stripped.startswith("[") or (stripped.startswith("{") and not _looks_like_jsonl(stripped)))
     if not lines:
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON: {exc.msg}", location_for(path, exc.lineno, exc.colno)) from None
+        return _loads(text, path)
     records = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON line: {exc.msg}", location_for(path, number, exc.colno)) from None
+        records.append(_loads(line, path, number))
     return records
 
 
@@ -70,7 +74,7 @@ def _looks_like_jsonl(text: str) -> bool:
         return False
     try:
         json.loads(first)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return False
     return "\n" in text.strip()
 
@@ -93,6 +97,39 @@ def _id_map(doc: Any, path: str | Path, value_keys: tuple[str, ...]) -> dict[str
     raise InputError("expected a JSON object or a list of records", location_for(path))
 
 
+_GOLD_TYPES = ("span", "multi-span", "arithmetic", "count")
+
+
+def check_tatqa_shape(gold: Any, path) -> list[dict]:
+    """The question records of a TAT-QA file, after checking its shape (a list of contexts, each a mapping
+    with a ``questions`` list of mappings with ``uid``, ``answer`` and ``answer_type``)."""
+    where = location_for(path)
+    if not isinstance(gold, list):
+        raise InputError("a TAT-QA file is a list of contexts with \"questions\"", where)
+    out = []
+    for c_index, context in enumerate(gold, start=1):
+        if not isinstance(context, dict) or not isinstance(context.get("questions", []), list):
+            raise InputError(f"context {c_index}: expected a mapping with a \"questions\" list", where)
+        for q_index, q in enumerate(context.get("questions", []), start=1):
+            label = f"context {c_index}, question {q_index}"
+            if not isinstance(q, dict):
+                raise InputError(f"{label}: expected a mapping", where)
+            if not isinstance(q.get("uid"), (str, int)) or isinstance(q.get("uid"), bool):
+                raise InputError(f"{label}: needs a string \"uid\"", where)
+            if "answer" not in q:
+                raise InputError(f"{label}: needs an \"answer\"", where)
+            if not isinstance(q["answer"], (str, int, float, list)) or isinstance(q["answer"], bool):
+                raise InputError(f"{label}: \"answer\" must be a string, a number or a list", where)
+            if isinstance(q["answer"], list) and not all(isinstance(a, (str, int, float)) for a in q["answer"]):
+                raise InputError(f"{label}: \"answer\" lists strings or numbers", where)
+            if q.get("answer_type") is not None and q.get("answer_type") not in _GOLD_TYPES:
+                raise InputError(f"{label}: \"answer_type\" must be one of {', '.join(_GOLD_TYPES)}", where)
+            if not isinstance(q.get("scale", ""), str):
+                raise InputError(f"{label}: \"scale\" must be a string", where)
+            out.append(q)
+    return out
+
+
 def _unwrap_prediction(value: Any) -> Any:
     # accept the TAT-QA pair [answer, scale] for any metric
     if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str) and value[1] in (
@@ -108,18 +145,35 @@ def score_files(metric: str, gold_path: str | Path | None, predictions_path: str
     if metric == "tatqa":
         if gold_path is None:
             raise InputError("--gold is required for the tatqa metric")
-        from advisor.evals.tatqa import score_dataset
+        from advisor.evals.tatqa import TatqaTotals, score_question
 
         gold = read_json(gold_path)
-        if not isinstance(gold, list):
-            raise InputError("a TAT-QA gold file is a list of contexts with \"questions\"", location_for(gold_path))
+        questions = check_tatqa_shape(gold, gold_path)
         preds = read_json(predictions_path)
         if not isinstance(preds, dict):
             raise InputError("TAT-QA predictions are a JSON object {uid: [answer, scale]}",
                              location_for(predictions_path))
-        result = score_dataset(gold, preds)
-        known = {q.get("uid") for ctx in gold for q in ctx.get("questions", [])}
-        result["missing"] = sum(1 for uid in known if uid not in preds)
+        totals = TatqaTotals()
+        per_question: dict[str, list[float]] = {"exact_match": [], "f1": []}
+        for question in questions:
+            pred = preds.get(question["uid"])
+            answer, scale = (pred[0], pred[1]) if isinstance(pred, (list, tuple)) and len(pred) >= 2 else (pred, "")
+            if not isinstance(scale, str):
+                raise InputError(f"prediction for {question['uid']!r}: the scale must be a string",
+                                 location_for(predictions_path))
+            try:
+                q_score = score_question(question, answer, scale)
+                totals.add(question, q_score)
+                per_question["exact_match"].append(q_score.exact_match)
+                per_question["f1"].append(q_score.f1)
+            except (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError,
+                    RecursionError) as exc:
+                raise InputError(f"question {str(question['uid'])[:80]!r} cannot be scored "
+                                 f"({exc.__class__.__name__}); check the shape of its gold answer and its "
+                                 "prediction", location_for(gold_path)) from None
+        result = totals.as_dict()
+        result["intervals"] = _intervals(per_question)
+        known = {q["uid"] for q in questions}
         return {"metric": metric, **result}
     from advisor.evals.metrics import mean_percent, score_example, token_stats
 
@@ -138,21 +192,39 @@ def score_files(metric: str, gold_path: str | Path | None, predictions_path: str
             raise InputError(exc.message, exc.location or location_for(gold_path)) from None
         return {"metric": metric, "count": len(rows),
                 "valid_json": mean_percent(r["valid_json"] for r in rows),
-                "matches_schema": mean_percent(r["matches_schema"] for r in rows), **extra}
+                "matches_schema": mean_percent(r["matches_schema"] for r in rows),
+                "intervals": _intervals({k: [r[k] for r in rows] for k in ("valid_json", "matches_schema")}),
+                **extra}
     if gold_path is None:
         raise InputError(f"--gold is required for the {metric} metric")
     gold = _id_map(read_records(gold_path), gold_path, ("answers", "answer", "label", "gold"))
     rows = []
     for example_id, answer in gold.items():
-        rows.append(score_example(metric, answer, _unwrap_prediction(preds.get(example_id))))
+        if not isinstance(answer, (str, int, float, list)) or isinstance(answer, bool) or (
+                isinstance(answer, list) and not all(isinstance(a, (str, int, float)) for a in answer)):
+            raise InputError(f"gold answer for {example_id[:80]!r} must be a string, a number or a list of them",
+                             location_for(gold_path))
+        try:
+            rows.append(score_example(metric, answer, _unwrap_prediction(preds.get(example_id))))
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            raise InputError(f"prediction for {example_id[:80]!r} cannot be scored ({exc.__class__.__name__})",
+                             location_for(predictions_path)) from None
     keys = rows[0].keys() if rows else ()
     result = {"metric": metric, "count": len(rows)}
     for key in keys:
         result[key] = mean_percent(r[key] for r in rows)
+    result["intervals"] = _intervals({key: [r[key] for r in rows] for key in keys})
     result["missing"] = sum(1 for k in gold if k not in preds)
     result["unknown_ids"] = sum(1 for k in preds if k not in gold)
     result.update(extra)
     return result
+
+
+def _intervals(per_key: dict[str, list[float]]) -> dict[str, dict]:
+    """95 % bootstrap intervals (seed 0, 1,000 resamples) of each metric's per-example scores."""
+    from advisor.evals.stats import bootstrap_ci
+
+    return {key: bootstrap_ci(values).as_dict() for key, values in per_key.items() if values}
 
 
 def render_text(result: dict) -> str:
@@ -162,7 +234,9 @@ def render_text(result: dict) -> str:
     lines = [f"metric: {result['metric']}   questions: {result['count']}"]
     for key, label in labels.items():
         if key in result:
-            lines.append(f"{label:>15}: {result[key]:6.2f}")
+            iv = (result.get("intervals") or {}).get(key)
+            shown = f"  (95% interval {iv['ci_low']:.2f}–{iv['ci_high']:.2f})" if iv else ""
+            lines.append(f"{label:>15}: {result[key]:6.2f}{shown}")
     for name, sub in result.get("by_answer_type", {}).items():
         lines.append(f"{name:>15}: EM {sub['exact_match']:6.2f}  F1 {sub['f1']:6.2f}  (n={sub['count']})")
     if result.get("output_tokens"):

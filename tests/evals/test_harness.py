@@ -207,27 +207,27 @@ def test_progress_bar_on_request(tmp_path, server, capsys):
     assert "3/3" in err and "errors 0" in err
 
 
-def test_ledger_ignores_and_repairs_a_torn_last_line(tmp_path):
-    from advisor.evals.ledger import Ledger
+def test_ledger_ignores_and_repairs_a_torn_last_line(tmp_path, server):
+    from advisor.batch import read_ledger
 
-    path = tmp_path / "results.jsonl"
-    path.write_text('{"variant": "v", "id": "1", "status": "ok"}\n{"variant": "v", "id": "2", "sta')
-    ledger = Ledger(path)
-    assert list(ledger.rows()) == [("v", "1")]
-    ledger.open()
-    ledger.append({"variant": "v", "id": "2", "status": "ok"})
-    ledger.close()
-    assert sorted(ledger.rows()) == [("v", "1"), ("v", "2")]
-    assert len(path.read_text().splitlines()) == 2
+    config = write_config(tmp_path, server, n=2)
+    run_eval(config, RunOptions(progress=False))
+    path = tmp_path / "out" / "results.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(lines[0] + lines[1][:20])  # the second row torn by a kill
+    assert len(read_ledger(path)) == 1
+    again = run_eval(config, RunOptions(progress=False))
+    assert again.stats.skipped == 1 and again.stats.cached == 1 and server.hits == 2
+    assert len(path.read_text().splitlines()) == 2 and len(read_ledger(path)) == 2
 
 
-def test_cli_exits_1_when_calls_failed_and_names_the_fix(tmp_path, server, capsys):
+def test_cli_exits_5_when_calls_failed_and_names_the_fix(tmp_path, server, capsys):
     config = write_config(tmp_path, server, n=3, extra={"retry": {"max_attempts": 2, "base_delay": 0}})
     doc = yaml.safe_load(config.read_text())
     doc["providers"]["bedrock"]["concurrency"] = 1  # so both failures hit the same row
     config.write_text(yaml.safe_dump(doc))
     server.inject(500, count=2)  # the first row fails twice: out of attempts
-    assert main(["eval", "run", "--config", str(config), "--no-progress"]) == 1
+    assert main(["eval", "run", "--config", str(config), "--no-progress"]) == 5  # calls failed, not a miss
     captured = capsys.readouterr()
     assert "1 calls have no answer; re-run with --retry-errors" in captured.err
     assert "InternalServerException" in captured.err  # the cause is shown
