@@ -38,6 +38,10 @@ class ProviderConfig(_Strict):
     region: str | None = None
     endpoint_url: str | None = None
     profile: str | None = None
+    # bedrock batch inference (variants with ``batch: true``): the role Bedrock assumes and an S3 folder
+    batch_role_arn: str | None = None
+    batch_s3_uri: str | None = None
+    batch_poll_seconds: float = Field(30.0, gt=0)
     # openai-compatible
     base_url: str | None = None
     api_key_env: str | None = "OPENAI_API_KEY"
@@ -86,6 +90,7 @@ class VariantConfig(_Strict):
     temperature: float | None = None
     postprocess: str | None = None
     thresholds: dict[str, float] = {}
+    batch: bool = False  # send this variant's calls as one Bedrock batch inference job
 
     @field_validator("name")
     @classmethod
@@ -167,6 +172,11 @@ class EvalConfig(_Strict):
         for v in self.variants:
             if v.provider not in self.providers:
                 raise ValueError(f"variant {v.name!r} names unknown provider {v.provider!r}")
+            provider = self.providers[v.provider]
+            if v.batch and (provider.type != "bedrock" or not provider.batch_role_arn or not provider.batch_s3_uri
+                            or not provider.batch_s3_uri.startswith("s3://")):
+                raise ValueError(f"variant {v.name!r} sets batch: true; its provider must be bedrock with "
+                                 "batch_role_arn and batch_s3_uri (s3://bucket/prefix)")
             if not (v.prompt or self.prompt):
                 raise ValueError(f"variant {v.name!r} has no prompt (set prompt: on it or at the top level)")
             post = v.postprocess or self.postprocess
