@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -62,7 +61,8 @@ def write_config(folder: Path, teacher_url: str, student_url: str | None = None,
 
 @pytest.fixture
 def workdir(tmp_path):
-    shutil.copy(REPO / "examples" / "support-classifier.yaml", tmp_path / "answers.yaml")
+    text = (REPO / "examples" / "support-classifier.yaml").read_text(encoding="utf-8")
+    (tmp_path / "answers.yaml").write_text(text.rstrip("\n") + "\n  monthly_requests: 100000\n", encoding="utf-8")
     write_jsonl(tmp_path / "prompts.jsonl", prompt_lines(60))
     return tmp_path
 

@@ -115,3 +115,20 @@ def test_lora_settings_follow_the_data():
     chosen = lora_settings(100, 10, Rules(), Override())
     assert chosen["values"]["lora_r"] == 8 and chosen["sources"]["lora_r"] == "rule base"
     assert chosen["values"]["learning_rate"] == 1e-4 and chosen["sources"]["learning_rate"].startswith("config")
+
+
+def test_report_escapes_user_text(tmp_path):
+    from advisor.distill.report import write_reports
+    from advisor.launchers.ledger import Ledger
+    from advisor.launchers.plan import Plan, Step
+
+    plan = Plan("distill", "x", {}, [Step("prompts", "read"), Step("report", "write")], [],
+                {"route": "local", "terms": ["<script>alert(1)</script> | *terms*"]})
+    ledger = Ledger(tmp_path / "state", "x")
+    ledger.update("prompts", "done", detail="<img src=x onerror=alert(1)>", prompts=3,
+                  skipped_examples=["a.json:1: [link](http://evil) `code`"])
+    paths = write_reports(plan, ledger, tmp_path)
+    page = paths["html"].read_text()
+    assert "<script>" not in page and "<img" not in page and "&lt;script&gt;" in page
+    md = paths["markdown"].read_text()
+    assert "<script>" not in md and "<img" not in md and "\\[link\\]" in md and "\\`code\\`" in md
