@@ -129,6 +129,12 @@ def sections(plan, ledger, out: Path) -> list[tuple[str, list[list[Any]] | list[
                 lines.append(f"{label}: ${m[key]:,.2f}")
         for miss in m.get("missing") or []:
             lines.append(f"unknown: {miss}")
+        for key, label in (("distilled", "economics"), ("baseline", "economics, today")):
+            o = (plan.context.get("economics") or {}).get(key)
+            if o and o.get("monthly_usd") is not None:
+                lines.append(f"{label}: {o['title']}: ${o['monthly_usd']:,.2f} per month ({o['formula']})")
+            elif o:
+                lines.append(f"{label}: {o['title']}: needs {', '.join(o.get('missing') or ['more inputs'])}")
         secs.append(("Cascade and cost", lines, None))
     return secs
 

@@ -358,8 +358,31 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "distill") -> P
         steps.append(Step("evaluate", "skipped (no student.endpoint: serve the trained student behind an "
                                       "OpenAI-compatible server, add it to the config and launch again)"))
     steps.append(Step("report", "write the launch report (report.md and report.html)"))
-    context.update(teacher_price={"input": pin, "output": pout, "source": psrc})
+    context.update(teacher_price={"input": pin, "output": pout, "source": psrc},
+                   economics=_economics(rulebase, answers, context["gpu_hourly_usd"]))
     return Plan(PATH, name, inputs, steps, notes, context)
+
+
+def _economics(rulebase, answers: dict[str, Any], gpu: float | None) -> dict[str, Any] | None:
+    """The economics' figures for the distilled option and today's large model (None without a rule base)."""
+    if rulebase is None:
+        return None
+    try:
+        from advisor.economics.model import cost_model
+        from advisor.knowledge.prices import prices_of
+
+        values = {**answers, **({"gpu_hourly_usd": gpu} if gpu is not None else {})}
+        econ = cost_model(prices_of(rulebase), values)
+    except Exception:  # a rule base without prices: the report names what is missing instead
+        return None
+    out: dict[str, Any] = {}
+    for key, option_id in (("distilled", "distilled_self_hosted"), ("baseline", econ.baseline)):
+        if not option_id:
+            continue
+        o = econ.option(option_id)
+        out[key] = {"title": o.title, "monthly_usd": o.monthly_usd, "per_request_usd": o.per_request_usd,
+                    "formula": o.formula, "missing": list(o.missing_inputs)}
+    return out
 
 
 # --- run ----------------------------------------------------------------------------------------------

@@ -200,3 +200,26 @@ def test_managed_pairs_come_from_the_catalogue(cli, workdir, pair, ok):
         assert "us-east-1" in out or rc == 0
     else:
         assert rc == 1 and "distillation" in err.lower()
+
+
+def test_missing_options_are_usage_errors(cli, workdir):
+    rc, out, err = cli("launch", "distill", "--answers", workdir / "answers.yaml", "--prompts",
+                       workdir / "prompts.jsonl", "--state-dir", workdir / "state")
+    assert rc == 2 and "--config" in err and "--out" in err
+    rc, out, err = cli("launch", "distill", "--answers", workdir / "answers.yaml", "--prompts",
+                       workdir / "prompts.jsonl", "--config", workdir / "answers.yaml", "--out", workdir / "o",
+                       "--train", "deepspeed", "--state-dir", workdir / "state")
+    assert rc == 2 and "trl, llamafactory, axolotl" in err
+
+
+def test_status_and_json_plan(cli, workdir, teacher):
+    write_config(workdir, teacher.base_url)
+    rc, out, err = launch(cli, workdir, "--dry-run", "--format", "json")
+    plan = json.loads(out)
+    assert rc == 0 and plan["path"] == "distill" and plan["billed_steps"] == ["generate"]
+    assert [s["name"] for s in plan["steps"]][:3] == ["prompts", "holdout", "generate"]
+    rc, out, err = launch(cli, workdir, "--yes")
+    assert rc == 0
+    rc, out, err = cli("launch", "status", "distill", "--state-dir", workdir / "state", "--format", "json")
+    status = json.loads(out)
+    assert rc == 0 and {s["name"]: s["status"] for s in status["steps"]}["leak_check"] == "done"
