@@ -303,7 +303,10 @@ def log_files(source: str, profile: str | None = None) -> Iterator[tuple[str, st
 
         bucket, _, prefix = source[5:].partition("/")
         s3 = AwsContext(profile=profile).client("s3")
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        token = None
+        while True:
+            page = call(s3, "list_objects_v2", f"s3://{bucket}/{prefix}", Bucket=bucket, Prefix=prefix,
+                        **({"ContinuationToken": token} if token else {}))
             for obj in page.get("Contents", []):
                 key = obj["Key"]
                 if not (key.endswith(".json") or key.endswith(".json.gz") or key.endswith(".jsonl")
@@ -311,7 +314,9 @@ def log_files(source: str, profile: str | None = None) -> Iterator[tuple[str, st
                     continue
                 body = call(s3, "get_object", f"s3://{bucket}/{key}", Bucket=bucket, Key=key)["Body"].read()
                 yield f"s3://{bucket}/{key}", _decode(body, key)
-        return
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
     path = Path(source)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and (p.name.endswith((".json", ".json.gz",

@@ -122,3 +122,19 @@ def test_logs_from_s3(tmp_path, monkeypatch):
         assert len(got) == 7 and got[0]["source"].startswith("s3://logs/AWSLogs/")
     finally:
         server.stop()
+
+
+def test_s3_logs_without_credentials_is_one_clear_error(tmp_path, monkeypatch):
+    from advisor.aws import AwsError
+
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")
+    records, _ = collect(None, ["s3://logs/AWSLogs/"], "bedrock", LogFilters())
+    with pytest.raises(AwsError) as err:
+        list(records)
+    assert "credentials" in err.value.message and "ListObjectsV2" in str(err.value)
