@@ -5,7 +5,9 @@ Order (the first failing filter drops the record): ``teacher_error`` (no answer)
 ``refusal``, ``regex`` (must match), ``json_schema`` (the answer parses as JSON and validates; only
 references inside the schema are resolved, nothing is fetched), ``gold`` (exact match or F1 against the
 prompt's gold answer, when it has one), ``duplicate`` (the same prompt and answer seen before),
-``command`` (a user command that exits 0 for a good answer; run without a shell, with a timeout).
+``command`` (a user command that exits 0 for a good answer; run without a shell, with a timeout, in the
+config file's folder; ``{answer_file}``, ``{prompt_file}`` and ``{gold_file}`` in its arguments become
+files holding the answer, the user text and the gold answer, and the answer is also on its stdin).
 
 Streaming: records are read and written one at a time. The duplicate check keeps its digests in an
 SQLite file beside the output rather than in memory, so memory stays flat in the number of records
@@ -86,6 +88,7 @@ class FilterChain:
 
     def __init__(self, cfg, base: Path | None = None, work_dir: Path | None = None):
         self.cfg = cfg
+        self.base = Path(base) if base is not None else None
         self.work_dir = Path(work_dir or tempfile.gettempdir())
         self.refusals = [re.compile(p, re.I) for p in (list(DEFAULT_REFUSALS) + list(cfg.refusal_patterns))] \
             if cfg.refusals else []
@@ -187,7 +190,7 @@ class FilterChain:
                    "ADVISOR_PROMPT_FILE": paths["prompt_file"], "ADVISOR_GOLD_FILE": paths["gold_file"]}
             try:
                 proc = subprocess.run(argv, input=r["answer"], capture_output=True, text=True,
-                                      timeout=self.command.timeout, env=env, cwd=tmp, shell=False)
+                                      timeout=self.command.timeout, env=env, cwd=self.base or tmp, shell=False)
             except subprocess.TimeoutExpired:
                 return f"the command did not finish within {self.command.timeout:g} s"
             except OSError as exc:

@@ -633,6 +633,10 @@ class Runner:
             msg += f"; agreement with human labels {agree['agreement']:.0%}, kappa {agree['kappa']:.2f} " \
                    f"on {agree['rows']} rows"
             self.ledger.update("judge", **details)
+            if agree["kappa"] is not None and agree["kappa"] < 0.4:
+                self.progress.info(f"judge: warning: Cohen's kappa {agree['kappa']:.2f} with the human labels is "
+                                   "weak (under 0.4): its verdicts are close to chance; check the judge's model "
+                                   "and replies (judge.jsonl) before trusting what it dropped")
             if cfg.min_agreement is not None and agree["agreement"] < cfg.min_agreement:
                 raise CheckFailed(f"the judge agrees with the human labels on {agree['agreement']:.0%} of rows, "
                                   f"under judge.min_agreement {cfg.min_agreement:.0%}: fix the judge's model or "

@@ -38,7 +38,7 @@ def checker(tmp_path):
 def test_each_filter_drops_the_record_built_to_fail_it(tmp_path, schema, checker):
     cfg = Filters(min_chars=5, max_chars=200, max_output_tokens=50, regex=r'"label"', json_schema=str(schema),
                   gold={"metric": "exact", "min": 1.0},
-                  command={"argv": [sys.executable, str(checker), "{answer_file}"], "timeout": 1.0})
+                  command={"argv": [sys.executable, checker.name, "{answer_file}"], "timeout": 1.0})  # relative to base
     good = '{"label": "billing"}'
     records = [
         rec(good, 0),                                             # kept
