@@ -243,6 +243,8 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "distill") -> P
                       detail=f"{h.fraction:.0%} of distinct prompts, at least {h.min_count}, at most {h.max_count}, "
                              f"seed {h.seed}; checked again after export (no test prompt may reach training data)"))
     notes = [f"confirm: {item}" for item in terms_items(cfg)]
+    if rec is not None and getattr(rec, "path", None) and rec.path != PATH:
+        notes.append(f"the recommendation's path is {rec.path!r}, not {PATH!r}: launching as asked")
     context: dict[str, Any] = {"config": str(loaded.path), "config_dir": str(loaded.base), "out": str(out),
                                "route": "managed" if cfg.managed is not None else "local",
                                "terms": terms_items(cfg), "region": None,
@@ -317,7 +319,8 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "distill") -> P
             "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": f"{t.batch.s3_uri}/<job>/output/"}}}))
     steps.append(Step("generate", f"teacher answers for the training prompts through {route}", reqs, bills=True,
                       cost_usd=cost, cost_note=note,
-                      detail="resumable: a re-run answers only prompts without an answer. " + "; ".join(notes)))
+                      detail="resumable: a re-run answers only prompts without an answer; billed: you confirm the "
+                             "teacher's terms and the student's licence (notes below)"))
     f = cfg.filters
     active_filters = ["length", "truncated"] + (["refusal"] if f.refusals else []) + (["regex"] if f.regex else []) \
         + (["json_schema"] if f.json_schema else []) + (["gold"] if f.gold else []) \
