@@ -241,6 +241,8 @@ def _bedrock_answer(out: Any) -> str | None:
 def parse_bedrock_log(obj: dict[str, Any]) -> LogEntry:
     if not isinstance(obj.get("input"), dict):
         raise _Bad("not a Bedrock invocation log record (no input)")
+    if obj["input"].get("inputBodyJson") is None and obj["input"].get("inputBodyS3Path"):
+        raise _Bad("the request body was logged separately (inputBodyS3Path, a large body); it is not fetched")
     system, turns = _bedrock_body(obj["input"].get("inputBodyJson"))
     try:
         answer = _bedrock_answer(obj.get("output"))

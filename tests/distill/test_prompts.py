@@ -59,11 +59,13 @@ def test_bedrock_logs_filters_by_model_date_tag_keyword(tmp_path):
     folder.mkdir(parents=True)
     rows = [bedrock_log(1), bedrock_log(2, model="meta.llama3-1-70b-instruct-v1:0", converse=False),
             bedrock_log(3, day="2026-10-01"), bedrock_log(4, tags={"app": "billing"}),
-            bedrock_log(5, text="Where is my parcel 5?"), {"schemaType": "ModelInvocationLog", "modelId": "x"}]
+            bedrock_log(5, text="Where is my parcel 5?"), {"schemaType": "ModelInvocationLog", "modelId": "x"},
+            {"schemaType": "ModelInvocationLog", "modelId": "x", "input": {"inputBodyS3Path": "s3://b/big.json"}}]
     (folder / "a.json.gz").write_bytes(gzip.compress("\n".join(json.dumps(r) for r in rows).encode()))
     skipped: list[str] = []
     entries = list(read_logs(str(tmp_path / "AWSLogs"), "auto", skipped=skipped))
-    assert len(entries) == 5 and len(skipped) == 1 and "a.json.gz:6" in skipped[0]
+    assert len(entries) == 5 and len(skipped) == 2 and "a.json.gz:6" in skipped[0]
+    assert "a.json.gz:7" in skipped[1] and "not fetched" in skipped[1]
     everything = list(select(entries, LogFilters()))
     assert everything[0]["system"] == "You track orders." and everything[0]["meta"]["logged_answer"] == "In transit 1"
     assert everything[1]["messages"][0]["content"] == "Where is order 2?"  # Llama's prompt body
