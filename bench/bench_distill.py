@@ -85,7 +85,7 @@ def _filters_child(n: int) -> None:
         tracemalloc.stop()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(json.dumps({"n": n, "kept": result.kept, "seconds": round(took, 2), "peak_heap_kb": peak // 1024,
-                          "rss_growth_kb": rss - base_rss, "per_second": round(n / took)}))
+                          "rss_growth_kb": rss - base_rss, "rss_kb": rss, "per_second": round(n / took)}))
 
 
 def bench_filters(sizes: list[int]) -> None:
@@ -97,7 +97,8 @@ def bench_filters(sizes: list[int]) -> None:
             continue
         fig = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"filters: {fig['n']:>6} records in {fig['seconds']:.2f} s ({fig['per_second']:,}/s), peak Python heap "
-              f"{fig['peak_heap_kb']:,} KiB, peak RSS growth {fig['rss_growth_kb']:,} KiB")
+              f"{fig['peak_heap_kb']:,} KiB, process peak RSS {fig['rss_kb'] // 1024:,} MiB "
+              f"(+{fig['rss_growth_kb']:,} KiB during the filters)")
 
 
 def main() -> int:
