@@ -46,6 +46,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     if args.path in ("status", "cleanup"):
+        args.launch_name = args.launch_name or args.name
         return run_status(args) if args.path == "status" else run_cleanup(args)
     if not args.path:
         raise UsageError("name a path to launch, e.g. `advisor launch bedrock_fine_tune --answers FILE --dry-run`, "
@@ -90,7 +91,7 @@ def run_launch(args) -> int:
     answers = validate_answers(rulebase, load_answers(args.answers))
     rec = make_engine(rulebase).recommend(answers)
     name = check_name(args.name or path.replace("_", "-"))
-    inputs = module.inputs_from_args(args)
+    inputs = module.inputs_from_args(args, answers)
     inputs = {"answers": {"path": str(Path(args.answers).resolve()),
                           "sha256": hashlib.sha256(Path(args.answers).read_bytes()).hexdigest()}, **inputs}
     ledger = Ledger.for_launch(args.state_dir, name)

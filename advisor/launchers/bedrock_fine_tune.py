@@ -85,7 +85,8 @@ def add_arguments(p) -> None:
     g.add_argument("--deploy", choices=DEPLOY_CHOICES, default=None,
                    help="serve the custom model on-demand (Nova), on Provisioned Throughput, or not at all")
     g.add_argument("--hourly-price", type=float, metavar="USD",
-                   help="Provisioned Throughput price per model unit per hour (no reliable default exists)")
+                   help="Provisioned Throughput price per model unit per hour (no reliable default exists; "
+                        "default: provisioned_throughput_hourly_usd from the answers)")
     g.add_argument("--model-units", type=int, default=1, metavar="N", help="Provisioned Throughput model units")
     g.add_argument("--training-price", type=float, metavar="USD",
                    help="training price per million tokens, to estimate the job's cost (no reliable default)")
@@ -114,15 +115,22 @@ def _file_input(value: str | None, what: str) -> dict[str, Any] | None:
     return {"path": str(path.resolve()), "sha256": _sha256(path), "bytes": path.stat().st_size}
 
 
-def inputs_from_args(args) -> dict[str, Any]:
-    """The launch's inputs (files fingerprinted by content): a re-run under the same name must match."""
+def inputs_from_args(args, answers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The launch's inputs (files fingerprinted by content): a re-run under the same name must match.
+
+    Prices the user gave in the answers file (``provisioned_throughput_hourly_usd``,
+    ``fine_tuning_training_cost_usd``) stand in for ``--hourly-price`` / a training estimate.
+    """
+    answers = answers or {}
     missing = [flag for flag, value in (("--train", args.train), ("--bucket", args.bucket),
                                        ("--role-arn", args.role_arn)) if not value]
     if missing:
         raise UsageError(f"bedrock_fine_tune needs {', '.join(missing)}")
     deploy = args.deploy or "none"
-    if deploy == "provisioned" and args.hourly_price is None:
-        raise UsageError("--deploy provisioned needs --hourly-price USD (the Provisioned Throughput price per model "
+    hourly = args.hourly_price if args.hourly_price is not None else answers.get("provisioned_throughput_hourly_usd")
+    if deploy == "provisioned" and hourly is None:
+        raise UsageError("--deploy provisioned needs --hourly-price USD, or provisioned_throughput_hourly_usd in the "
+                         "answers (the Provisioned Throughput price per model "
                          "unit per hour for your model, region and commitment; no reliable published figure exists "
                          "to default to)")
     if args.model_units < 1:
@@ -138,9 +146,10 @@ def inputs_from_args(args) -> dict[str, Any]:
         "region": args.region,
         "profile": args.profile,
         "deploy": deploy,
-        "hourly_price": args.hourly_price,
+        "hourly_price": hourly if deploy == "provisioned" else None,
         "model_units": args.model_units if deploy == "provisioned" else None,
         "training_price": args.training_price,
+        "training_cost_answer": answers.get("fine_tuning_training_cost_usd"),
     }
 
 
@@ -297,7 +306,12 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "launch") -> Pl
     train_tokens = _estimate_tokens(inputs.get("train"), cpt)
     trained = int(train_tokens * epochs)
     price = inputs.get("training_price")
-    if price is not None:
+    answered = inputs.get("training_cost_answer")
+    if price is None and answered is not None:
+        job_cost, job_note = float(answered), (f"${float(answered):,.2f} from your answers "
+                                               f"(fine_tuning_training_cost_usd: all the training runs you expect); "
+                                               f"~{trained:,} tokens trained in this job")
+    elif price is not None:
         job_cost, job_note = trained / 1e6 * price, (f"~{trained:,} tokens trained ({train_tokens:,} x {epochs:g} "
                                                        f"epochs) at ${price}/1M tokens, plus monthly model storage")
     else:

@@ -79,8 +79,12 @@ class Plan:
         if billed:
             known = sum(s.cost_usd or 0 for s in billed)
             unknown = [s.name for s in billed if s.cost_usd is None and not s.cost_unit]
-            total = f"Estimated cost of billed steps: ${known:,.2f}"
-            if unknown:
-                total += f" plus unknown amounts for {', '.join(unknown)}"
+            if unknown and not known:
+                total = (f"Estimated cost of billed steps: unknown (no reliable price for {', '.join(unknown)}; "
+                         "see each step)")
+            else:
+                total = f"Estimated cost of billed steps: ${known:,.2f}"
+                if unknown:
+                    total += f" plus unknown amounts for {', '.join(unknown)}"
             lines += ["", total]
         return "\n".join(lines)

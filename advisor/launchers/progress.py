@@ -68,7 +68,7 @@ class RichProgress(Progress):
     def __init__(self, stream=None):
         from rich.console import Console
 
-        self.console = Console(file=stream or sys.stderr)
+        self.console = Console(file=stream or sys.stderr, highlight=False)
         self._status = None
 
     def emit(self, event: dict[str, Any]) -> None:

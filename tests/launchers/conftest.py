@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.fakes.bedrock_server import ACCOUNT, CLAUDE_BASE, NOVA_BASE, FakeBedrock, foundation_model, write_test_rules
 

@@ -116,3 +116,51 @@ def test_reused_name_with_different_inputs_is_refused_naming_the_difference(cli,
         fh.write((data / "validation.jsonl").read_text())
     rc, _, err = cli(*base_args, "--model", "test-claude", "--yes")
     assert rc == 2 and "train:" in err
+
+
+def test_status_lists_launches_and_names_unknown_ones(cli, base_args, s3, tmp_path):
+    state = tmp_path / "state"
+    rc, out, _ = cli("launch", "status", "--state-dir", state)
+    assert rc == 0 and "no launches yet" in out
+    assert cli(*base_args, "--model", "test-claude", "--yes")[0] == 4
+    rc, out, _ = cli("launch", "status", "--state-dir", state)
+    assert rc == 0 and "bedrock-fine-tune" in out and "watch waiting" in out
+    rc, _, err = cli("launch", "status", "nope", "--state-dir", state)
+    assert rc == 2 and "no launch named 'nope'" in err
+
+
+def test_unknown_prices_are_said_to_be_unknown(cli, base_args):
+    rc, out, _ = cli(*base_args, "--model", "test-claude")
+    assert rc == 2
+    assert "Estimated cost of billed steps: unknown (no reliable price for create_job" in out
+    assert "--training-price" in out
+
+
+def test_without_model_the_recommendations_model_is_used(cli, base_args, data, rules_dir, monkeypatch):
+    monkeypatch.setenv("ADVISOR_TODAY", "2026-06-01")  # a date when the recommended model is alive
+    rc, out, _ = cli("recommend", "--answers", data / "answers.yaml", "--rules", rules_dir, "--format", "json")
+    rec = json.loads(out)
+    if not rec.get("model"):
+        pytest.skip("these answers name no fine-tuning model in this rule base")
+    rc, out, err = cli(*base_args, "--dry-run", "--format", "json", "--region", rec["model"]["regions"][0])
+    assert rc == 0, err
+    plan = json.loads(out)
+    job = plan["steps"][3]["requests"][0]["params"]
+    assert job["baseModelIdentifier"] == rec["model"]["base_model_id"]
+    assert plan["context"]["model_id"] == rec["model"]["id"]
+    if rec.get("hyperparameters"):
+        for name, value in rec["hyperparameters"].items():
+            if name in job["hyperParameters"]:
+                assert float(job["hyperParameters"][name]) == pytest.approx(float(value))
+
+
+def test_prices_in_the_answers_are_used_when_no_flag_gives_them(cli, base_args, data):
+    text = (data / "answers.yaml").read_text()
+    (data / "answers.yaml").write_text(text + "  provisioned_throughput_hourly_usd: 30\n"
+                                              "  fine_tuning_training_cost_usd: 150\n")
+    rc, out, err = cli(*base_args, "--model", "test-claude", "--deploy", "provisioned", "--dry-run")
+    assert rc == 0, err
+    assert "$30.00 per hour" in out and "$150.00 from your answers" in out
+    rc, out, _ = cli(*base_args, "--model", "test-claude", "--deploy", "provisioned", "--hourly-price", "12",
+                     "--dry-run", "--name", "flagged")
+    assert "$12.00 per hour" in out
