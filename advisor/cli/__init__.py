@@ -23,6 +23,7 @@ COMMANDS = {
     "rules": "rules",
     "data": "data",
     "eval": "evalcmd",
+    "rag": "rag",
 }
 
 
