@@ -70,7 +70,7 @@ class FakeEmbeddingsServer:
                 api = "openai" if self.path.rstrip("/").endswith("/embeddings") else "bedrock"
                 with server._lock:
                     server.requests.append({"api": api, "path": self.path, "body": body,
-                                            "headers": dict(self.headers.items())})
+                                            "headers": {k.lower(): v for k, v in self.headers.items()}})
                     failing = server._fail.pop(0) if server._fail else None
                 if failing:
                     if api == "bedrock":
