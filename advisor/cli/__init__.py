@@ -24,6 +24,7 @@ COMMANDS = {
     "data": "data",
     "eval": "evalcmd",
     "launch": "launch",
+    "rag": "rag",
 }
 
 
