@@ -25,6 +25,7 @@ COMMANDS = {
     "eval": "evalcmd",
     "launch": "launch",
     "rag": "rag",
+    "fewshot": "fewshot",
 }
 
 

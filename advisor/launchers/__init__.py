@@ -21,6 +21,8 @@ PATHS = ("rag", "few_shot", "build_evals", "stay_on_prompts", "distill", "bedroc
 # path id -> module under advisor.launchers
 REGISTRY: dict[str, str] = {
     "bedrock_fine_tune": "bedrock_fine_tune",
+    "few_shot": "few_shot",
+    "stay_on_prompts": "stay_on_prompts",
 }
 
 

@@ -56,6 +56,11 @@ class OpenAIChat:
             kwargs["top_p"] = float(request.top_p)
         if request.stop:
             kwargs["stop"] = list(request.stop)
+        if request.response_schema is not None:
+            import json
+
+            kwargs["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "answer", "schema": json.loads(request.response_schema), "strict": True}}
         return kwargs
 
     def complete(self, request: ChatRequest) -> Completion:
@@ -92,9 +97,11 @@ class OpenAIChat:
         if isinstance(content, list):  # some servers return content parts
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         usage = doc.get("usage") or {}
+        details = usage.get("prompt_tokens_details") or {}
         return Completion(text=content or "", input_tokens=usage.get("prompt_tokens"),
                           output_tokens=usage.get("completion_tokens"), stop_reason=choice.get("finish_reason"),
-                          latency_ms=latency)
+                          latency_ms=latency,
+                          cache_read_tokens=details.get("cached_tokens") if isinstance(details, dict) else None)
 
 
 def _message(exc) -> str:
