@@ -83,6 +83,8 @@ class LearningModel:
         self._lock = threading.Lock()
 
     def __call__(self, call: FakeCall) -> FakeReply:
+        if call.model == "m-judge":
+            return self._judge(call)
         body = call.body
         system = call.system or ""
         user = call.prompt
@@ -124,3 +126,18 @@ class LearningModel:
                 self._seen.add(key)
             read = sys_words if hit else 0
         return FakeReply(reply, input_tokens=sys_words + msg_words, cache_read_tokens=read)
+
+    @staticmethod
+    def _judge(call: FakeCall) -> FakeReply:
+        """A judge that knows the truth: PASS when the answer's label is the ticket's."""
+        prompt = call.prompt
+        start, end = prompt.find("<input>"), prompt.find("</input>")
+        text = html.unescape(prompt[start + 7:end]) if 0 <= start < end else prompt
+        label = KEYWORD_LABEL.get(keyword_of(text) or "", "")
+        a0, a1 = prompt.find("<answer>"), prompt.find("</answer>")
+        try:
+            answer = json.loads(prompt[a0 + 8:a1]).get("label") if 0 <= a0 < a1 else None
+        except (ValueError, AttributeError):
+            answer = None
+        verdict = "PASS" if answer == label else "FAIL"
+        return FakeReply(f"<reason>checked the label</reason><judgement>{verdict}</judgement>")
