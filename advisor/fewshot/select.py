@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ from advisor.fewshot.pool import Pool, PoolExample, load_pool, normal_input
 __all__ = ["SelectionSettings", "Selected", "Selector", "default_cache_dir"]
 
 INDEX_VERSION = "1"
+_WORDS = re.compile(r"\w+")
 
 
 def default_cache_dir() -> Path:
@@ -51,7 +53,7 @@ class SelectionSettings:
     """The knobs of a selection (written into the launch report as the production settings)."""
 
     k: int = 5
-    candidates: int = 60  # BM25 hits considered before diversity and balance
+    candidates: int = 40  # BM25 hits considered before diversity and balance
     mmr_lambda: float = 0.7  # 1.0 = pure similarity
     balance_labels: bool = True
 
@@ -69,23 +71,16 @@ class Selected:
         return self.example.to_json(self.score)
 
 
-def _overlap(a: frozenset, b: frozenset) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
-
-
 class Selector:
     """Selections from one pool. Build it once and query it many times (``with`` closes the index)."""
 
     def __init__(self, pool: Pool | str | Path, cache_dir: str | Path | None = None,
                  settings: SelectionSettings | None = None):
-        from advisor.rag.text import terms
-
         self.pool = pool if isinstance(pool, Pool) else load_pool(pool)
         self.settings = settings or SelectionSettings()
         self._by_id = self.pool.by_id()
-        self._terms = {e.id: frozenset(terms(e.input)) for e in self.pool.examples}
+        self._terms: dict[int, frozenset] = {}  # filled on demand: a one-query CLI call must not pay for all
+        self._df: dict[str, int] | None = None
         self._normal = {e.id: normal_input(e.input) for e in self.pool.examples}
         first: dict[str, int] = {}
         for e in self.pool.examples:
@@ -128,6 +123,9 @@ class Selector:
         try:
             index = Index.open(tmp)
             self._fill(index)
+            import json as _json
+
+            index.set_meta("fewshot_df", _json.dumps(self._document_frequency(), separators=(",", ":")))
             index.set_meta("fewshot_complete", "1")
             index.close()
             os.replace(tmp, path)  # whole or absent: a killed build leaves only a stray temp file
@@ -154,11 +152,60 @@ class Selector:
         self.close()
 
     # ------------------------------------------------------------------ selection
+    def _t(self, line: int) -> frozenset:
+        """An example's words for the overlap between examples (lower-cased; cheap on purpose)."""
+        ts = self._terms.get(line)
+        if ts is None:
+            ts = self._terms[line] = frozenset(_WORDS.findall(self._by_id[line].input.lower()))
+        return ts
+
+    def _document_frequency(self) -> dict[str, int]:
+        """In how many examples each query term (the index's normalisation) occurs."""
+        if self._df is None:
+            from advisor.rag.text import terms
+
+            df: dict[str, int] = {}
+            for e in self.pool.examples:
+                for t in terms(e.input):
+                    df[t] = df.get(t, 0) + 1
+            self._df = df
+        return self._df
+
+    def _query(self, query: str) -> str:
+        """The query's informative terms only. A term in a large share of the pool adds next to nothing to
+        BM25 (its IDF is near zero) but makes FTS5 score most of the pool: dropping it keeps a query over
+        10,000 examples in milliseconds. The rarest terms are always kept."""
+        from advisor.rag.text import terms
+
+        words = terms(query)
+        n = len(self.pool.examples)
+        if n < 2000 or len(words) <= 3:
+            return query
+        df = self._cached_df()
+        ranked = sorted(words, key=lambda w: (df.get(w, 0), w))
+        limit = max(40, n // 50)  # in at most 2% of the pool
+        keep = [w for w in ranked if df.get(w, 0) <= limit][:8]
+        if len(keep) < 3:
+            keep = ranked[:3]
+        return " ".join(keep)
+
+    def _cached_df(self) -> dict[str, int]:
+        """Document frequencies from the index's vocabulary table (built once, stored with the index)."""
+        if self._df is None:
+            import json as _json
+
+            stored = self.index.get_meta("fewshot_df")
+            if stored is not None:
+                self._df = _json.loads(stored)
+            else:
+                self._df = self._document_frequency()
+        return self._df
+
     def _candidates(self, query: str, limit: int) -> list[tuple[int, float]]:
         """(line, BM25 score) best first, one entry per example, the query and duplicates removed."""
         target = normal_input(query)
         best: dict[int, float] = {}
-        for hit in self.index.search(query, k=limit, mode="bm25"):
+        for hit in self.index.search(self._query(query), k=limit, mode="bm25"):
             line = int(hit.doc_id)
             if line in self._duplicate or self._normal.get(line) == target:
                 continue
@@ -170,13 +217,13 @@ class Selector:
         """Pool lines, most typical first: the mean pool frequency of an example's words (ties: line)."""
         if self._typical_order is None:
             df: dict[str, int] = {}
-            for ts in self._terms.values():
-                for t in ts:
+            for e in self.pool.examples:
+                for t in self._t(e.id):
                     df[t] = df.get(t, 0) + 1
-            n = max(1, len(self._terms))
+            n = max(1, len(self.pool.examples))
 
             def typicality(i: int) -> float:
-                ts = self._terms[i]
+                ts = self._t(i)
                 return sum(df[t] for t in ts) / (len(ts) * n) if ts else 0.0
 
             lines = [e.id for e in self.pool.examples if e.id not in self._duplicate]
@@ -184,46 +231,60 @@ class Selector:
         return self._typical_order
 
     def _pick(self, ranked: list[tuple[int, float]], k: int, exclude: str | None) -> list[Selected]:
+        """Maximal marginal relevance over ``ranked`` with the label quota (plain loops over small lists:
+        this runs once a query and is the hot path of the benchmark)."""
         s = self.settings
+        if not ranked or k <= 0:
+            return []
         labelled = s.balance_labels and self.pool.has_labels
-        top = ranked[0][1] if ranked and ranked[0][1] > 0 else 1.0
-        rel = {i: score / top for i, score in ranked}
-        remaining = [i for i, _ in ranked]
-        chosen: list[int] = []
+        lam = s.mmr_lambda
+        top = ranked[0][1] if ranked[0][1] > 0 else 1.0
+        lines = [i for i, _ in ranked]
+        labels = [self._by_id[i].label for i in lines]
+        value = [lam * score / top for _, score in ranked]  # MMR value; drops as chosen examples overlap
+        words = [self._t(i) for i in lines] if lam < 1.0 else []
+        sizes = [len(w) for w in words]
+        alive = list(range(len(lines)))
         counts: dict[str | None, int] = {}
-        labels = {self._by_id[i].label for i in remaining}
-        quota = math.ceil(k / max(1, len(labels))) if labelled else k
-        max_sim = {i: 0.0 for i in remaining}
-        while remaining and len(chosen) < k:
-            allowed = [i for i in remaining if not labelled or counts.get(self._by_id[i].label, 0) < quota]
-            if not allowed:
+        quota = math.ceil(k / max(1, len(set(labels)))) if labelled else k
+        penalty = [0.0] * len(lines)
+        chosen: list[int] = []
+        while alive and len(chosen) < k:
+            best, best_key = -1, None
+            for j in alive:
+                if labelled and counts.get(labels[j], 0) >= quota:
+                    continue
+                key = value[j] - penalty[j]
+                if best_key is None or key > best_key or (key == best_key and lines[j] < lines[best]):
+                    best, best_key = j, key
+            if best < 0:
                 quota += 1
                 continue
-            best = max(allowed, key=lambda i: (s.mmr_lambda * rel[i] - (1 - s.mmr_lambda) * max_sim[i], -i))
             chosen.append(best)
-            remaining.remove(best)
-            lab = self._by_id[best].label
-            counts[lab] = counts.get(lab, 0) + 1
-            tb = self._terms[best]
-            for i in remaining:
-                o = _overlap(tb, self._terms[i])
-                if o > max_sim[i]:
-                    max_sim[i] = o
-        scores = dict(ranked)
-        return [Selected(self._by_id[i], scores.get(i, 0.0)) for i in chosen]
+            alive.remove(best)
+            counts[labels[best]] = counts.get(labels[best], 0) + 1
+            if lam < 1.0:
+                wb, nb = words[best], sizes[best]
+                for j in alive:
+                    inter = len(wb & words[j])
+                    if inter:
+                        o = (1 - lam) * inter / (nb + sizes[j] - inter)
+                        if o > penalty[j]:
+                            penalty[j] = o
+        return [Selected(self._by_id[lines[j]], ranked[j][1]) for j in chosen]
 
     def select(self, query: str, k: int | None = None) -> list[Selected]:
         """The ``k`` examples to show with ``query`` (never the query itself or a duplicate of it)."""
         k = self.settings.k if k is None else k
         if k <= 0:
             return []
-        ranked = self._candidates(query, max(self.settings.candidates, 3 * k))
+        ranked = self._candidates(query, max(self.settings.candidates, 2 * k))
         picked = self._pick(ranked, k, query)
         if len(picked) < k:
             target = normal_input(query)
             have = {p.example.id for p in picked}
             fill = [(i, 0.0) for i in self.typical_order() if i not in have and self._normal[i] != target]
-            picked += self._pick(fill[: max(4 * k, 200)], k - len(picked), None)
+            picked += self._pick(fill[: 2 * (k - len(picked)) + 10], k - len(picked), None)
         return picked
 
     def static(self, k: int | None = None, exclude: list[str] = ()) -> list[Selected]:
