@@ -230,6 +230,19 @@ class Selector:
             self._typical_order = sorted(lines, key=lambda i: (-typicality(i), i))
         return self._typical_order
 
+    def _fill_order(self) -> list[int]:
+        """The typical order, labels taking turns (so a short slice of it is already balanced)."""
+        if getattr(self, "_fill_cache", None) is None:
+            order = self.typical_order()
+            if self.settings.balance_labels and self.pool.has_labels:
+                groups: dict[str | None, list[int]] = {}
+                for i in order:
+                    groups.setdefault(self._by_id[i].label, []).append(i)
+                queues = list(groups.values())
+                order = [q[n] for n in range(max(len(q) for q in queues)) for q in queues if n < len(q)]
+            self._fill_cache = order
+        return self._fill_cache
+
     def _pick(self, ranked: list[tuple[int, float]], k: int, exclude: str | None) -> list[Selected]:
         """Maximal marginal relevance over ``ranked`` with the label quota (plain loops over small lists:
         this runs once a query and is the hot path of the benchmark)."""
@@ -283,7 +296,7 @@ class Selector:
         if len(picked) < k:
             target = normal_input(query)
             have = {p.example.id for p in picked}
-            fill = [(i, 0.0) for i in self.typical_order() if i not in have and self._normal[i] != target]
+            fill = [(i, 0.0) for i in self._fill_order() if i not in have and self._normal[i] != target]
             picked += self._pick(fill[: 2 * (k - len(picked)) + 10], k - len(picked), None)
         return picked
 
