@@ -345,6 +345,15 @@ class Prompting:
             cost *= self.batch_multiplier()
         return cost
 
+    def upper_bound(self, ref: ModelRef, request, calls: int) -> float | None:
+        """An upper bound in US dollars for ``calls`` requests like ``request`` (input = characters / 3,
+        output = max_tokens, no cache discount); None without a sourced price."""
+        price = self.prices.for_model(ref.id)
+        if price is None:
+            return None
+        chars = len(request.system or "") + sum(len(t) for _, t in request.messages)
+        return calls * price.cost(chars // 3 + 8 * (len(request.messages) + 1), int(request.max_tokens))
+
     def batch_multiplier(self) -> float:
         d = self.prices.batch_discount
         return d.multiplier if d else 0.5

@@ -110,6 +110,13 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "few-shot") -> 
         requests.append(Request(_service(prompting, ref), _operation(prompting, ref),
                                 {"variant": f"static-k{kmax}", "example": first.id, **provider.build_request(request)}))
     price = prompting.prices.for_model(ref.id)
+    estimate = 0.0 if price is not None else None
+    for k in ks:
+        block = [s.example for s in static[:k]]
+        sized, _ = prompting.request(ref, first.fields, block, (), cache=caches)
+        per = prompting.upper_bound(ref, sized, len(examples))
+        if estimate is not None and per is not None:
+            estimate += per * (1 if k == 0 else 2)  # the per-input block is about the static block's size
     notes = []
     if rec is not None and getattr(rec, "path", None) not in (None, PATH):
         notes.append(f"the recommendation for these answers is {rec.path!r}, not few_shot; measuring anyway")
@@ -123,10 +130,11 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "few-shot") -> 
         Step("check", "Check the config, pool and test set; choose the example blocks",
              detail=f"pool {len(pool.examples)} examples, test {len(examples)} inputs, k in {ks}"),
         Step("sweep", f"Run {len(variants)} variants x {len(examples)} inputs = {calls} calls to {ref.id}",
-             requests=requests, bills=True, cost_unit="per token",
-             cost_note=(f"{calls} calls at ${price.input_per_million:g}/M input and ${price.output_per_million:g}/M "
-                        "output tokens; answers already in the cache are free") if price else
-             "no sourced price for this model"),
+             requests=requests, bills=True, cost_usd=None if estimate is None else round(estimate, 4),
+             cost_note=(f"at most about ${estimate:,.4f}: {calls} calls at ${price.input_per_million:g}/M input and "
+                        f"${price.output_per_million:g}/M output tokens (input ~ characters/3, output = max_tokens, "
+                        "no cache discount); answers already in the cache are free") if price else
+             f"no sourced price for {ref.id}: add it with `prices:` in the config"),
         Step("report", "Write the table, the winner and the production artefacts"),
     ]
     context = {"model": ref.id, "variants": variants, "calls": calls, "caching": caches, "caching_why": why,

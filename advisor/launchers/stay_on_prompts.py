@@ -66,11 +66,14 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "stay-on-prompt
     cfg = prompting.cfg
     examples = load_test(Path(inputs["test"]["path"]))
     requests, notes, caching = [], [], {}
+    estimate: float | None = 0.0
     for role in ("small", "large"):
         ref = getattr(cfg, role)
         caches, why = prompting.caches(ref)
         caching[role] = {"model": ref.id, "caches": caches, "why": why}
         request, _ = prompting.request(ref, examples[0].fields, cache=caches)
+        bound = prompting.upper_bound(ref, request, len(examples))
+        estimate = None if estimate is None or bound is None else estimate + bound
         requests.append(Request(_service(prompting, ref), _operation(prompting, ref),
                                 {"role": role, "example": examples[0].id,
                                  **_provider_object(prompting, ref).build_request(request)}))
@@ -85,8 +88,10 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "stay-on-prompt
     steps = [
         Step("check", "Check the config and the test set", detail=f"{len(examples)} test inputs"),
         Step("calls", f"Small ({cfg.small.id}) and large ({cfg.large.id}) model on every input: {calls} calls",
-             requests=requests, bills=True, cost_unit="per token",
-             cost_note="per-token prices of the two models; answers already in the cache are free"),
+             requests=requests, bills=True, cost_usd=None if estimate is None else round(estimate, 4),
+             cost_note=("at most about ${:,.4f} (input ~ characters/3, output = max_tokens, no cache discount); "
+                        "answers already in the cache are free".format(estimate)) if estimate is not None else
+             "a model has no sourced price: add it with `prices:` in the config"),
         Step("cascade", "Apply the escalation checks" + (f" (judge {judge.id}: up to {len(examples)} calls)"
                                                           if judge else ""),
              bills=judge is not None, cost_unit="per token" if judge else ""),
