@@ -122,6 +122,7 @@ def test_dry_run_and_billed_steps_need_yes(run_cli, env, server):
     plan = json.loads(r.out)
     assert plan["billed_steps"] == ["sweep"] and plan["steps"][1]["requests"][0]["operation"] == \
         "chat.completions.create"
+    assert plan["cost_usd_known"] > 0  # an upper bound from the price file
     r = launch(run_cli, files, config)
     assert r.code == 2 and "--yes" in r.err
     assert server.calls == []
