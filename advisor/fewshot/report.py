@@ -84,8 +84,6 @@ pre{{background:#f6f6f6;padding:.6em;white-space:pre-wrap}}</style></head><body>
 
 
 def write_report(folder: Path, title: str, sections: list[Section]) -> dict[str, Path]:
-    from advisor.launchers.ledger import write_json_atomic  # noqa: F401  (same folder discipline)
-
     folder.mkdir(parents=True, exist_ok=True)
     md, page = folder / "report.md", folder / "report.html"
     _write_atomic(md, render_markdown(title, sections))

@@ -28,11 +28,26 @@ class Variant:
 
 
 def load_test(path: Path):
-    """The test set as eval-harness examples (JSONL: ``id``, template fields, ``answer``/``label``)."""
+    """The test set as eval-harness examples: JSONL with ``id``, the template fields (``input``) and
+    ``answer``/``label``; or Bedrock conversation records (input: the first user turn, answer: the last
+    assistant turn, id: ``line<N>``)."""
     from advisor.errors import InputError, location_for
-    from advisor.evals.dataset import load_examples
+    from advisor.evals.dataset import Example, load_examples
 
-    examples = load_examples(Path(path), "jsonl")
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            first = next((line for line in fh if line.strip()), "")
+    except OSError as exc:
+        raise InputError(f"cannot read the test set: {exc.strerror or exc}", location_for(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("the test set is not UTF-8 text", location_for(path)) from None
+    if '"messages"' in first:
+        from advisor.fewshot.pool import load_pool
+
+        examples = [Example(f"line{e.id}", {"input": e.input}, e.output) for e in load_pool(path).examples]
+    else:
+        examples = load_examples(path, "jsonl")
     if not examples:
         raise InputError("the test set is empty", location_for(path))
     for n, e in enumerate(examples, start=1):

@@ -133,3 +133,16 @@ def test_bad_line_names_file_and_line(tmp_path):
         load_pool(pool)
     assert str(err.value).endswith("pool.jsonl:3: expected a Bedrock conversation record (\"messages\") or "
                                    "{\"input\", \"output\"[, \"label\"]}")
+
+
+def test_test_set_in_bedrock_format(tmp_path):
+    from advisor.fewshot.runner import load_test
+
+    test = write(tmp_path / "test.jsonl", [
+        {"system": "s", "messages": [{"role": "user", "content": "where is my parcel"},
+                                     {"role": "assistant", "content": "shipping"}]}])
+    [example] = load_test(test)
+    assert (example.id, example.fields["input"], example.gold) == ("line1", "where is my parcel", "shipping")
+    bad = write(tmp_path / "bad.jsonl", [{"id": "a", "input": "x"}])
+    with pytest.raises(InputError, match="bad.jsonl:1: test example 'a' has no"):
+        load_test(bad)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.fewshot_model import KEYWORD_LABEL, SKILLS, difficulty, keyword_of
+from tests.fakes.fewshot_model import SKILLS, difficulty
 from tests.fakes.llm_server import FakeLLMServer
 from tests.fewshot.helpers import LearningModel, write_config, write_data
 
@@ -123,3 +123,25 @@ def test_config_errors_name_the_line(run_cli, env, server):
     r = launch(run_cli, files, config)
     assert r.code == 2 and "config.yaml:" in r.err and "unknown provider 'nowhere'" in r.err
     assert server.calls == []
+
+
+def test_kill_and_resume(env, server):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    files = write_data(env, test_size=8)
+    config = write_config(env, server, extra="concurrency: 1\n")
+    repo = Path(__file__).resolve().parents[2]
+    args = [sys.executable, "-m", "advisor", "launch", "stay_on_prompts", "--answers", files["answers"], "--test",
+            files["test"], "--config", config, "--state-dir", "state", "--yes"]
+    codes = []
+    for point in ("during:calls", "after:cascade", None):
+        env_ = {**os.environ, "PYTHONPATH": str(repo), **({"ADVISOR_LAUNCH_FAULT": point} if point else {})}
+        codes.append(subprocess.run([str(a) for a in args], env=env_, capture_output=True, timeout=120,
+                                    stdin=subprocess.DEVNULL).returncode)
+    assert codes == [-signal.SIGKILL, -signal.SIGKILL, 0]
+    keys = [(c.model, c.messages) for c in server.calls if c.model]
+    assert len(set(keys)) == 16 and len(keys) - len(set(keys)) <= 1
+    assert (env / "state" / "stay-on-prompts" / "report.md").exists()
