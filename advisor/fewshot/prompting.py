@@ -43,6 +43,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from advisor.errors import InputError, UsageError, location_for
 from advisor.evals.config import ProviderConfig, _interpolate, _UnsetVariable
 
+_GEO_PREFIXES = {"us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"}
+
 __all__ = ["ModelRef", "PromptConfig", "load_prompt_config", "Prompting", "example_block", "VariantResult"]
 
 
@@ -227,9 +229,13 @@ class Prompting:
         """Whether to place a cache point for this model, and why (the catalogue's word or the config's)."""
         if ref.prompt_caching is not True and ref.prompt_caching is not False:
             if self.rulebase is not None:
+                wanted = {ref.id}
+                head, _, rest = ref.id.partition(".")
+                if head in _GEO_PREFIXES and rest:
+                    wanted.add(rest)  # a cross-region inference profile (us.amazon.nova-micro-v1:0)
                 for entry in self.rulebase.models.values():
                     ids = {entry.id, getattr(entry, "base_model_id", None), getattr(entry, "inference_model_id", None)}
-                    if ref.id in ids and getattr(entry, "prompt_caching", None) is not None:
+                    if wanted & ids and getattr(entry, "prompt_caching", None) is not None:
                         return bool(entry.prompt_caching), f"catalogue: {entry.name} prompt_caching={entry.prompt_caching}"
             price = self.prices.for_model(ref.id)
             if price is not None:

@@ -166,3 +166,36 @@ def test_kill_and_resume_calls_nothing_twice(env, server):
     rows = [json.loads(x) for x in (env / "state" / "few-shot" / "calls.jsonl").read_text().splitlines()]
     assert len({r["key"] for r in rows if r["status"] == "ok"}) == 50
     assert (env / "state" / "few-shot" / "report.html").exists()
+
+
+def test_without_prices_or_examples(run_cli, env, server):
+    files = write_data(env, test_size=4)
+    config = write_config(env, server)
+    config.write_text(config.read_text().replace("prices: prices.yaml\n", ""))
+    r = launch(run_cli, files, config, "--yes", "--k", "0", "--bar", "accuracy=10")
+    assert r.code == 0, r.err
+    folder = env / "state" / "few-shot"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["winner"] == "k0" and "no prices to compare" in summary["winner_reason"]
+    assert summary["claim"].startswith("Not measured")
+    assert results(folder)["k0"]["cost_per_1000_usd"] is None
+    assert "No sourced price for this model" in (folder / "report.md").read_text()
+    r = launch(run_cli, files, config, "--yes", "--k", "0", "--bar", "f1=10", "--name", "other")
+    assert r.code == 2 and "config's metric is 'accuracy'" in r.err
+
+
+@pytest.mark.parametrize("model, caches", [("us.amazon.nova-micro-v1:0", True),
+                                           ("anthropic.claude-3-haiku-20240307-v1:0", False),
+                                           ("some-unlisted-model", False)])
+def test_cache_point_follows_the_catalogue(run_cli, env, server, model, caches):
+    files = write_data(env, test_size=2)
+    config = write_config(env, server, kind="bedrock", caching="auto")
+    config.write_text(config.read_text().replace("model: {provider: local, id: m-large", f"model: {{provider: local, id: {model}"))
+    r = launch(run_cli, files, config, "--dry-run", "--format", "json", "--k", "30")
+    assert r.code == 0, r.err
+    plan = json.loads(r.out)
+    assert plan["context"]["caching"] is caches
+    request = plan["steps"][1]["requests"][0]["params"]
+    assert (request["system"][-1] == {"cachePoint": {"type": "default"}}) is caches
+    if model == "some-unlisted-model":
+        assert "does not list this model" in plan["context"]["caching_why"]
