@@ -333,7 +333,9 @@ class LedgerLock:
 # -- the run ------------------------------------------------------------------------------------------
 
 def _completion_fields(hit: dict[str, Any]) -> dict[str, Any]:
-    return {k: hit.get(k) for k in ("text", "input_tokens", "output_tokens", "stop_reason", "latency_ms")}
+    fields = {k: hit.get(k) for k in ("text", "input_tokens", "output_tokens", "stop_reason", "latency_ms")}
+    fields.update({k: hit[k] for k in ("cache_read_tokens", "cache_write_tokens") if hit.get(k) is not None})
+    return fields
 
 
 class _Budget:
@@ -491,6 +493,9 @@ def _run_locked(plan: BatchPlan, providers, ledger_path, options, ProviderError,
             fields = {"text": completion.text, "input_tokens": completion.input_tokens,
                       "output_tokens": completion.output_tokens, "stop_reason": completion.stop_reason,
                       "latency_ms": round(completion.latency_ms, 1) if completion.latency_ms is not None else None}
+            for name in ("cache_read_tokens", "cache_write_tokens"):  # prompt-cache usage, when reported
+                if getattr(completion, name, None) is not None:
+                    fields[name] = getattr(completion, name)
             try:
                 cache.put(hashes[item.key], fields)
             except OSError:

@@ -24,6 +24,8 @@ COMMANDS = {
     "data": "data",
     "eval": "evalcmd",
     "launch": "launch",
+    "rag": "rag",
+    "fewshot": "fewshot",
 }
 
 

@@ -22,6 +22,8 @@ PATHS = ("rag", "few_shot", "build_evals", "stay_on_prompts", "distill", "bedroc
 REGISTRY: dict[str, str] = {
     "bedrock_fine_tune": "bedrock_fine_tune",
     "distill": "distill",
+    "few_shot": "few_shot",
+    "stay_on_prompts": "stay_on_prompts",
 }
 
 

@@ -25,12 +25,21 @@ class ChatRequest:
     temperature: float | None = 0.0
     top_p: float | None = None
     stop: tuple[str, ...] = ()
+    # A prompt-cache point after the system prompt (Bedrock ``cachePoint``; OpenAI caches on its own).
+    cache_system: bool = False
+    # Structured output: a JSON Schema as JSON text (Converse ``outputConfig``, OpenAI ``response_format``).
+    response_schema: str | None = None
 
     def as_key(self) -> dict[str, Any]:
         """Everything that changes the response, for the content-addressed cache."""
-        return {"model": self.model, "system": self.system, "messages": [list(m) for m in self.messages],
-                "max_tokens": self.max_tokens, "temperature": self.temperature, "top_p": self.top_p,
-                "stop": list(self.stop)}
+        key = {"model": self.model, "system": self.system, "messages": [list(m) for m in self.messages],
+               "max_tokens": self.max_tokens, "temperature": self.temperature, "top_p": self.top_p,
+               "stop": list(self.stop)}
+        if self.cache_system:  # only when set, so existing cache addresses stay valid
+            key["cache_system"] = True
+        if self.response_schema is not None:
+            key["response_schema"] = self.response_schema
+        return key
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,8 @@ class Completion:
     stop_reason: str | None = None
     latency_ms: float | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    cache_read_tokens: int | None = None  # input tokens read from the provider's prompt cache
+    cache_write_tokens: int | None = None  # input tokens written to it (Bedrock reports these)
 
 
 class ProviderError(Exception):

@@ -82,6 +82,11 @@ class BedrockConverse:
         }
         if request.system:
             kwargs["system"] = [{"text": request.system}]
+            if request.cache_system:
+                kwargs["system"].append({"cachePoint": {"type": "default"}})
+        if request.response_schema is not None:
+            kwargs["outputConfig"] = {"textFormat": {"type": "json_schema", "structure": {
+                "jsonSchema": {"schema": request.response_schema, "name": "answer"}}}}
         inference: dict[str, Any] = {"maxTokens": int(request.max_tokens)}
         if request.temperature is not None:
             inference["temperature"] = float(request.temperature)
@@ -119,7 +124,9 @@ class BedrockConverse:
         return Completion(text=text, input_tokens=usage.get("inputTokens"), output_tokens=usage.get("outputTokens"),
                           stop_reason=response.get("stopReason"),
                           latency_ms=float(metrics.get("latencyMs", latency)),
-                          raw={"usage": usage, "stopReason": response.get("stopReason")})
+                          raw={"usage": usage, "stopReason": response.get("stopReason")},
+                          cache_read_tokens=usage.get("cacheReadInputTokens"),
+                          cache_write_tokens=usage.get("cacheWriteInputTokens"))
 
 
 def _client_error(name: str, exc) -> ProviderError:

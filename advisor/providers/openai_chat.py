@@ -75,6 +75,9 @@ class OpenAIChat:
             body["top_p"] = float(request.top_p)
         if request.stop:
             body["stop"] = list(request.stop)
+        if request.response_schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "answer", "schema": json.loads(request.response_schema), "strict": True}}
         return body
 
     def complete(self, request: ChatRequest) -> Completion:
@@ -114,9 +117,11 @@ class OpenAIChat:
         if isinstance(content, list):  # some servers return content parts
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         usage = doc.get("usage") or {}
+        details = usage.get("prompt_tokens_details") or {}
         return Completion(text=content or "", input_tokens=usage.get("prompt_tokens"),
                           output_tokens=usage.get("completion_tokens"), stop_reason=choice.get("finish_reason"),
-                          latency_ms=latency)
+                          latency_ms=latency,
+                          cache_read_tokens=details.get("cached_tokens") if isinstance(details, dict) else None)
 
     def close(self) -> None:
         """Close the connection pool (the provider builds a new one if used again)."""

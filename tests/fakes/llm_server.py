@@ -68,6 +68,9 @@ class FakeReply:
     input_tokens: int | None = None
     output_tokens: int | None = None
     stop_reason: str = "end_turn"
+    # prompt-cache usage to report (Converse cacheRead/WriteInputTokens; OpenAI prompt_tokens_details)
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
 
 
 DROP = 0  # inject(DROP): close the connection without sending a response
@@ -272,10 +275,15 @@ def _make_handler(fake: FakeLLMServer):
             reply = fake._answer(call)
             inp = reply.input_tokens if reply.input_tokens is not None else sum(_words(t) for _, t in messages)
             out = reply.output_tokens if reply.output_tokens is not None else _words(reply.text)
+            usage = {"inputTokens": inp, "outputTokens": out, "totalTokens": inp + out}
+            if reply.cache_read_tokens is not None:
+                usage["cacheReadInputTokens"] = reply.cache_read_tokens
+            if reply.cache_write_tokens is not None:
+                usage["cacheWriteInputTokens"] = reply.cache_write_tokens
             self._send(200, {
                 "output": {"message": {"role": "assistant", "content": [{"text": reply.text}]}},
                 "stopReason": reply.stop_reason,
-                "usage": {"inputTokens": inp, "outputTokens": out, "totalTokens": inp + out},
+                "usage": usage,
                 "metrics": {"latencyMs": int(fake.latency * 1000)},
             }, {"x-amzn-RequestId": "fake"})
 
@@ -305,12 +313,15 @@ def _make_handler(fake: FakeLLMServer):
             inp = reply.input_tokens if reply.input_tokens is not None else sum(_words(t) for _, t in messages)
             out = reply.output_tokens if reply.output_tokens is not None else _words(reply.text)
             finish = "stop" if reply.stop_reason == "end_turn" else reply.stop_reason
+            usage = {"prompt_tokens": inp, "completion_tokens": out, "total_tokens": inp + out}
+            if reply.cache_read_tokens is not None:
+                usage["prompt_tokens_details"] = {"cached_tokens": reply.cache_read_tokens}
             self._send(200, {
                 "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
                 "model": body.get("model", ""),
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text},
                              "finish_reason": finish}],
-                "usage": {"prompt_tokens": inp, "completion_tokens": out, "total_tokens": inp + out},
+                "usage": usage,
             })
 
     return Handler
@@ -319,6 +330,14 @@ def _make_handler(fake: FakeLLMServer):
 class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # the default backlog of 5 refuses bursts of concurrent connections
     daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        # a client killed mid-request (the kill -9 tests) is expected: no traceback for a dropped connection
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def main(argv: list[str] | None = None) -> int:
