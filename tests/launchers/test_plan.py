@@ -142,7 +142,7 @@ def test_without_model_the_recommendations_model_is_used(cli, base_args, data, r
     rec = json.loads(out)
     if not rec.get("model"):
         pytest.skip("these answers name no fine-tuning model in this rule base")
-    rc, out, err = cli(*base_args, "--dry-run", "--format", "json", "--region", rec["model"]["regions"][0])
+    rc, out, err = cli(*base_args, "--dry-run", "--format", "json", "--region", rec["model"]["region"])
     assert rc == 0, err
     plan = json.loads(out)
     job = plan["steps"][3]["requests"][0]["params"]
