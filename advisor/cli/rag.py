@@ -73,6 +73,9 @@ def _kb_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--name", metavar="NAME", help="bedrock-kb: knowledge base name")
         p.add_argument("--dry-run", action="store_true", help="bedrock-kb: print the plan, create nothing")
         p.add_argument("--yes", action="store_true", help="bedrock-kb: create billed resources without asking")
+        p.add_argument("--wait", type=int, default=600, metavar="SECONDS",
+                       help="bedrock-kb: how long to wait for the ingestion job (default 600; exit 4 when "
+                            "it is still running)")
         p.add_argument("--region", metavar="REGION")
     else:
         p.add_argument("--region", metavar="REGION")
