@@ -191,6 +191,7 @@ class Index:
         known = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT doc_id, id, hash FROM docs")}
         now = time.time()
         conn.execute("BEGIN")
+        next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM chunks").fetchone()[0]
         try:
             for doc in documents:
                 if doc.id in seen:
@@ -212,7 +213,8 @@ class Index:
                      json.dumps(doc.metadata, ensure_ascii=False, default=str), now))
                 doc_row = cur.lastrowid
                 rows = [(doc_row, pos, c.section, c.kind, c.page, c.text) for pos, c in enumerate(chunks, start=1)]
-                first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM chunks").fetchone()[0]
+                first = next_id
+                next_id += len(rows)
                 conn.executemany("INSERT INTO chunks (id, doc, position, section, kind, page, text) "
                                  "VALUES (?,?,?,?,?,?,?)", [(first + i, *r) for i, r in enumerate(rows)])
                 title_n = normalise(doc.title)
