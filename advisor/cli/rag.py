@@ -254,8 +254,10 @@ def run_eval(args: argparse.Namespace) -> int:
             for m, r in results.items():
                 print(f"  {m:<7} hit rate {r.hit_rate:.3f}  recall {r.recall:.3f}  MRR {r.mrr:.3f}")
             print(f"  default mode of this index is now {best_mode}")
-        if best.misses:
+        if best.misses and args.misses > 0:
             print(f"{len(best.misses)} missed" + (f" (first {args.misses}):" if len(best.misses) > args.misses else ":"))
+        elif best.misses:
+            print(f"{len(best.misses)} missed")
             for miss in best.misses[:args.misses]:
                 got = ", ".join(h["chunk_id"] for h in miss["retrieved"]) or "nothing"
                 print(f"- {miss['question']}\n  wanted {', '.join(miss['relevant'])}; got {got}")
