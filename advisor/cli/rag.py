@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 
 EMBEDDINGS_HELP = ("embeddings provider for dense/hybrid search: 'titan' (Amazon Titan Text Embeddings v2 "
@@ -140,6 +141,8 @@ def run_index(args: argparse.Namespace) -> int:
             embedded = index.embed_missing(embedder) if embedder is not None else 0
         except (EmbeddingsError, ValueError) as exc:
             raise AdvisorError(f"embeddings: {exc}") from None
+        except sqlite3.Error as exc:  # locked by another writer, disk full, read-only
+            raise AdvisorError(f"{args.index}: cannot write the index: {exc} (nothing was changed)") from None
         removed = 0
         if args.prune:
             keep = {d.id for d in docs}

@@ -369,13 +369,12 @@ class Index:
         expr = match_expression(words)
         s = self.settings
         try:
-            return self.conn.execute(
-                "SELECT rowid, -bm25(chunks_fts, ?, ?, ?) FROM chunks_fts WHERE chunks_fts MATCH ? "
-                "ORDER BY bm25(chunks_fts, ?, ?, ?) LIMIT ?",
-                (s.title_weight, s.section_weight, s.body_weight, expr,
-                 s.title_weight, s.section_weight, s.body_weight, k)).fetchall()
+            rows = self.conn.execute(
+                "SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY s LIMIT ?", (s.title_weight, s.section_weight, s.body_weight, expr, k)).fetchall()
         except sqlite3.OperationalError:
             return []
+        return [(rid, -score) for rid, score in rows]  # FTS5's bm25() is lower-is-better; hits show higher-is-better
 
     def _dense(self, text: str, k: int, query_vector=None) -> list[tuple[int, float]]:
         import numpy as np
