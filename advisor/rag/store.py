@@ -39,6 +39,14 @@ class Settings:
     body_weight: float = 1.0
     candidates: int = 100  # chunks fetched from each ranking before fusion (hybrid)
     rrf_k: int = 60
+    # Query terms found in more than this share of chunks are dropped (the rarest term always stays):
+    # BM25 gives them next to no weight, but an OR with them makes FTS5 score most of the index.
+    max_df: float = 0.5
+    # Terms are then taken rarest first while the chunks they occur in add up to at most this many,
+    # which bounds the work of a query however large the index grows (at 200,000 synthetic chunks,
+    # hundreds of milliseconds without it). Small indexes (TAT-QA, 3,200 chunks) never reach it.
+    max_postings: int = 40_000
+    max_terms: int = 16  # the rarest terms of a long question are kept
 
 
 @dataclass
@@ -85,6 +93,12 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc, position);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, section, body, content='', tokenize="{TOKENIZER}");
 CREATE TABLE IF NOT EXISTS vectors (chunk INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, row);
+"""
+# Per connection: a scratch FTS5 table with the same tokenizer tells how a query word is stemmed.
+_TEMP = f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS temp.q_fts USING fts5(t, tokenize="{TOKENIZER}");
+CREATE VIRTUAL TABLE IF NOT EXISTS temp.q_vocab USING fts5vocab(temp, q_fts, instance);
 """
 
 
@@ -129,6 +143,7 @@ class Index:
             conn.close()
             raise IndexError_(f"index format {version[0]}, this version reads {FORMAT_VERSION}; rebuild it")
         conn.execute("PRAGMA cache_size=-65536")
+        conn.executescript(_TEMP)
         return cls(conn, path, settings)
 
     def close(self) -> None:
@@ -231,6 +246,7 @@ class Index:
                     progress(doc, "updated" if previous is not None else "added")
             if embedder is not None and new_chunks:
                 self._store_vectors(embedder, new_chunks)
+            self._count_chunks()
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -247,12 +263,16 @@ class Index:
                 if row:
                     self._delete_doc(row[0])
                     removed += 1
+            self._count_chunks()
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self._matrix = None
         return removed
+
+    def _count_chunks(self) -> None:
+        self.set_meta("chunk_count", str(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]))
 
     def _delete_doc(self, doc_row: int) -> None:
         conn = self.conn
@@ -362,8 +382,34 @@ class Index:
                 ranked = rrf([lexical, dense], self.settings.rrf_k)[:k]
         return self._hits(ranked)
 
+    def _selective(self, words: list[str]) -> list[str]:
+        """The words worth searching for: those in at most ``max_df`` of the chunks, rarest first."""
+        conn = self.conn
+        s = self.settings
+        total = int(self.get_meta("chunk_count") or 0)
+        if not total:
+            return words
+        conn.execute("DELETE FROM temp.q_fts")
+        conn.executemany("INSERT INTO temp.q_fts (rowid, t) VALUES (?, ?)", list(enumerate(words)))
+        stems = dict(conn.execute("SELECT doc, term FROM temp.q_vocab").fetchall())
+        df = {}
+        for i, word in enumerate(words):
+            stem = stems.get(i)
+            row = conn.execute("SELECT doc FROM chunks_vocab WHERE term = ?", (stem,)).fetchone() if stem else None
+            df[word] = row[0] if row else 0
+        ranked = sorted((w for w in words if df[w] > 0), key=lambda w: df[w])
+        if not ranked:
+            return []
+        keep, postings = [], 0
+        for w in ranked:
+            if df[w] > s.max_df * total or postings + df[w] > s.max_postings:
+                break
+            keep.append(w)
+            postings += df[w]
+        return (keep or ranked[:1])[:s.max_terms]
+
     def _bm25(self, text: str, k: int) -> list[tuple[int, float]]:
-        words = terms(text)
+        words = self._selective(terms(text))
         if not words:
             return []
         expr = match_expression(words)
