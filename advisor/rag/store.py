@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from advisor.rag.ingest import Document
-from advisor.rag.text import index_text, match_expression, normalise, terms
+from collections import Counter
 
-FORMAT_VERSION = "1"
+from advisor.rag.text import index_text, match_expression, normalise, terms, words_of
+
+FORMAT_VERSION = "2"
 TOKENIZER = "porter unicode61 remove_diacritics 2 tokenchars '_'"
 MODES = ("bm25", "dense", "hybrid")
 
@@ -45,7 +47,7 @@ class Settings:
     # Terms are then taken rarest first while the chunks they occur in add up to at most this many,
     # which bounds the work of a query however large the index grows (at 200,000 synthetic chunks,
     # hundreds of milliseconds without it). Small indexes (TAT-QA, 3,200 chunks) never reach it.
-    max_postings: int = 40_000
+    max_postings: int = 10_000
     max_terms: int = 16  # the rarest terms of a long question are kept
 
 
@@ -93,12 +95,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc, position);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, section, body, content='', tokenize="{TOKENIZER}");
 CREATE TABLE IF NOT EXISTS vectors (chunk INTEGER PRIMARY KEY, vec BLOB NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, row);
-"""
-# Per connection: a scratch FTS5 table with the same tokenizer tells how a query word is stemmed.
-_TEMP = f"""
-CREATE VIRTUAL TABLE IF NOT EXISTS temp.q_fts USING fts5(t, tokenize="{TOKENIZER}");
-CREATE VIRTUAL TABLE IF NOT EXISTS temp.q_vocab USING fts5vocab(temp, q_fts, instance);
+CREATE TABLE IF NOT EXISTS term_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -115,6 +112,7 @@ class Index:
         self.settings = settings or Settings()
         self._matrix = None  # cached (rowids, unit vectors) for dense search
         self._embedder = None
+        self._df_delta: Counter = Counter()  # term → change in the number of chunks holding it
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -143,7 +141,6 @@ class Index:
             conn.close()
             raise IndexError_(f"index format {version[0]}, this version reads {FORMAT_VERSION}; rebuild it")
         conn.execute("PRAGMA cache_size=-65536")
-        conn.executescript(_TEMP)
         return cls(conn, path, settings)
 
     def close(self) -> None:
@@ -233,9 +230,11 @@ class Index:
                 conn.executemany("INSERT INTO chunks (id, doc, position, section, kind, page, text) "
                                  "VALUES (?,?,?,?,?,?,?)", [(first + i, *r) for i, r in enumerate(rows)])
                 title_n = normalise(doc.title)
-                conn.executemany("INSERT INTO chunks_fts (rowid, title, section, body) VALUES (?,?,?,?)",
-                                 [(first + i, title_n, normalise(c.section), index_text(c.text, c.kind))
-                                  for i, c in enumerate(chunks)])
+                fts_rows = [(first + i, title_n, normalise(c.section), index_text(c.text, c.kind))
+                            for i, c in enumerate(chunks)]
+                conn.executemany("INSERT INTO chunks_fts (rowid, title, section, body) VALUES (?,?,?,?)", fts_rows)
+                for _, t, sec, body in fts_rows:
+                    self._df_delta.update(words_of(t, sec, body))
                 new_chunks.extend((first + i, c.text) for i, c in enumerate(chunks))
                 result.chunks += len(chunks)
                 if previous is None:
@@ -249,6 +248,7 @@ class Index:
             self._count_chunks()
             conn.execute("COMMIT")
         except BaseException:
+            self._df_delta.clear()
             conn.execute("ROLLBACK")
             raise
         self._matrix = None
@@ -266,12 +266,20 @@ class Index:
             self._count_chunks()
             self.conn.execute("COMMIT")
         except BaseException:
+            self._df_delta.clear()
             self.conn.execute("ROLLBACK")
             raise
         self._matrix = None
         return removed
 
     def _count_chunks(self) -> None:
+        """Write the term counts and chunk total that query planning reads (inside the transaction)."""
+        if self._df_delta:
+            self.conn.executemany("INSERT INTO term_df (term, df) VALUES (?, ?) "
+                                  "ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+                                  [(t, n) for t, n in self._df_delta.items() if n])
+            self.conn.execute("DELETE FROM term_df WHERE df <= 0")
+            self._df_delta.clear()
         self.set_meta("chunk_count", str(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]))
 
     def _delete_doc(self, doc_row: int) -> None:
@@ -281,9 +289,11 @@ class Index:
                               (doc_row,)).fetchall()
         title_n = normalise(title)
         # Contentless FTS5 tables forget a row when given exactly the values it was indexed with.
+        fts_rows = [(cid, title_n, normalise(section), index_text(text, kind)) for cid, section, text, kind in chunks]
         conn.executemany("INSERT INTO chunks_fts (chunks_fts, rowid, title, section, body) VALUES ('delete',?,?,?,?)",
-                         [(cid, title_n, normalise(section), index_text(text, kind))
-                          for cid, section, text, kind in chunks])
+                         fts_rows)
+        for _, t, sec, body in fts_rows:
+            self._df_delta.subtract(words_of(t, sec, body))
         conn.execute(f"DELETE FROM vectors WHERE chunk IN (SELECT id FROM chunks WHERE doc=?)", (doc_row,))
         conn.execute("DELETE FROM chunks WHERE doc=?", (doc_row,))
         conn.execute("DELETE FROM docs WHERE id=?", (doc_row,))
@@ -389,17 +399,13 @@ class Index:
         total = int(self.get_meta("chunk_count") or 0)
         if not total:
             return words
-        conn.execute("DELETE FROM temp.q_fts")
-        conn.executemany("INSERT INTO temp.q_fts (rowid, t) VALUES (?, ?)", list(enumerate(words)))
-        stems = dict(conn.execute("SELECT doc, term FROM temp.q_vocab").fetchall())
-        df = {}
-        for i, word in enumerate(words):
-            stem = stems.get(i)
-            row = conn.execute("SELECT doc FROM chunks_vocab WHERE term = ?", (stem,)).fetchone() if stem else None
-            df[word] = row[0] if row else 0
-        ranked = sorted((w for w in words if df[w] > 0), key=lambda w: df[w])
-        if not ranked:
-            return []
+        rows = conn.execute(f"SELECT term, df FROM term_df WHERE term IN ({','.join('?' * len(words))})",
+                            words).fetchall()
+        df = dict(rows)
+        df = {w: df.get(w, 0) for w in words}
+        # A word never seen as such may still match through stemming ("inventory" ~ "inventories"):
+        # it costs nothing to keep, so it is kept.
+        ranked = sorted(words, key=lambda w: df[w])
         keep, postings = [], 0
         for w in ranked:
             if df[w] > s.max_df * total or postings + df[w] > s.max_postings:

@@ -88,6 +88,15 @@ def index_text(text: str, kind: str = "text") -> str:
     return normalise(table_index_text(text) if kind == "table" else text)
 
 
+def words_of(*texts: str) -> set[str]:
+    """The distinct lower-cased words of already-normalised index text (for document frequencies)."""
+    out: set[str] = set()
+    for text in texts:
+        if text:
+            out.update(_WORD.findall(text.lower()))
+    return out
+
+
 def terms(text: str) -> list[str]:
     """The meaningful terms of a question, lower-cased, stop words dropped, first occurrence order."""
     seen: dict[str, None] = {}
