@@ -81,19 +81,34 @@ class Baseline:
         return [Hit(doc_id=d, chunk_id=str(r), score=-s, text="") for d, r, s in rows]
 
 
-def query_median_ms(searcher, questions, k=5, limit=2000) -> float:
-    times = []
-    for q in questions[:limit]:
-        start = time.perf_counter()
-        searcher.search(q.question, k=k)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+class Cached:
+    """Search each question once at k=10 (timing it); later searches with k <= 10 read the cache."""
+
+    def __init__(self, searcher, questions):
+        self.searcher = searcher
+        self.cache = {}
+        self.times = []
+        for q in questions:
+            start = time.perf_counter()
+            self.cache[q.question] = searcher.search(q.question, k=10)
+            self.times.append(time.perf_counter() - start)
+
+    def search(self, text, k=5, mode=None):
+        return self.cache[text][:k]
+
+    def doc_ids(self):
+        return set()
 
 
 def line(name, results, index_s, chunks, q_ms):
     r1, r5, r10 = results
     print(f"{name:<28} {r1.hit_rate:6.3f} {r5.hit_rate:6.3f} {r10.hit_rate:6.3f} {r5.recall:6.3f} {r5.mrr:6.3f}"
-          f" {index_s:7.2f}s {chunks / index_s if index_s else 0:9,.0f}/s {q_ms:7.2f}ms")
+          f" {index_s:7.2f}s {chunks / index_s if index_s else 0:9,.0f}/s {q_ms:7.2f}ms", flush=True)
+
+
+def measure(searcher, questions):
+    cached = Cached(searcher, questions)
+    return [evaluate(cached, questions, k=k) for k in (1, 5, 10)], statistics.median(cached.times) * 1000
 
 
 def bench_tatqa(folder: Path, sweep: bool) -> None:
@@ -102,8 +117,8 @@ def bench_tatqa(folder: Path, sweep: bool) -> None:
     print(f"{'method':<28} {'hit@1':>6} {'hit@5':>6} {'hit@10':>6} {'rec@5':>6} {'mrr@5':>6} {'index':>8} "
           f"{'rate':>11} {'query':>9}")
     base = Baseline(docs)
-    base_res = [evaluate(base, questions, k=k, known_ids=set()) for k in (1, 5, 10)]
-    line("baseline FTS5 OR (stdlib)", base_res, base.index_seconds, base.chunks, query_median_ms(base, questions))
+    base_res, base_ms = measure(base, questions)
+    line("baseline FTS5 OR (stdlib)", base_res, base.index_seconds, base.chunks, base_ms)
 
     def run(name, settings=None, min_chars=None):
         with tempfile.TemporaryDirectory() as tmp:
@@ -111,8 +126,7 @@ def bench_tatqa(folder: Path, sweep: bool) -> None:
             start = time.perf_counter()
             added = index.add_documents(docs, min_chars=min_chars)
             index_s = time.perf_counter() - start
-            res = [evaluate(index, questions, k=k) for k in (1, 5, 10)]
-            q_ms = query_median_ms(index, questions)
+            res, q_ms = measure(index, questions)
             line(name, res, index_s, added.chunks, q_ms)
             index.close()
             return res, added.chunks, index_s, q_ms
@@ -120,11 +134,13 @@ def bench_tatqa(folder: Path, sweep: bool) -> None:
     if sweep:
         for tw, sw in ((1.0, 1.0), (3.0, 2.0)):
             run(f"title={tw} section={sw}", Settings(title_weight=tw, section_weight=sw))
-    res, chunks, index_s, q_ms = run("advisor rag (bm25 default)")
-    print(f"chunks: {chunks} (the default chunker joins blocks under {40} characters to the next)")
+    res, chunks, index_s, q_ms = run("advisor rag (bm25 default)", min_chars=0)
+    print(f"chunks: {chunks} (one a table and a paragraph, as the baseline; the default chunker, which joins "
+          f"blocks under 40 characters to the next, makes fewer)")
     print(f"hit rate at 5: {res[1].hit_rate:.3f} vs baseline {base_res[1].hit_rate:.3f} "
           f"(ratio {res[1].hit_rate / base_res[1].hit_rate:.3f}; target >= 0.75: "
           f"{'met' if res[1].hit_rate >= 0.75 else 'NOT met'})")
+    print(f"query median: {q_ms:.2f} ms vs baseline {base_ms:.2f} ms; index {index_s:.2f} s vs {base.index_seconds:.2f} s")
     print(f"indexing: {chunks / index_s:,.0f} chunks/s (target >= 5,000: {'met' if chunks / index_s >= 5000 else 'NOT met'})")
     print(f"query median at {chunks} chunks: {q_ms:.2f} ms (target <= 2 ms: {'met' if q_ms <= 2 else 'NOT met'})")
 
@@ -172,13 +188,21 @@ def bench_scale(n: int) -> None:
             s = time.perf_counter()
             index.search(q, k=5)
             times.append(time.perf_counter() - s)
+        plain = []  # the baseline's query (every word OR-ed, no pruning) on the same index, same queries
+        for q in queries[:60]:
+            expr = " OR ".join(f'"{w}"' for w in dict.fromkeys(q.split()))
+            s = time.perf_counter()
+            index.conn.execute("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) "
+                               "LIMIT 5", (expr,)).fetchall()
+            plain.append(time.perf_counter() - s)
         size = path.stat().st_size
         index.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     med = statistics.median(times) * 1000
     print(f"synthetic {added.chunks:,} chunks: index {index_s:.1f} s ({added.chunks / index_s:,.0f} chunks/s), "
           f"size {size / 1e6:,.0f} MB, peak RSS {peak:,.0f} MB, query median {med:.2f} ms, "
-          f"p90 {statistics.quantiles(times, n=10)[-1] * 1000:.2f} ms"
+          f"p90 {statistics.quantiles(times, n=10)[-1] * 1000:.2f} ms; the baseline's unpruned OR query on the "
+          f"same index: median {statistics.median(plain) * 1000:.2f} ms"
           + (f" (target at 1M <= 20 ms: {'met' if med <= 20 else 'NOT met'})" if added.chunks >= 1_000_000 else
              " (run --scale 1000000 for the 1M target)"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 
 EMBEDDINGS_HELP = ("embeddings provider for dense/hybrid search: 'titan' (Amazon Titan Text Embeddings v2 "
@@ -73,6 +74,9 @@ def _kb_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--name", metavar="NAME", help="bedrock-kb: knowledge base name")
         p.add_argument("--dry-run", action="store_true", help="bedrock-kb: print the plan, create nothing")
         p.add_argument("--yes", action="store_true", help="bedrock-kb: create billed resources without asking")
+        p.add_argument("--wait", type=int, default=600, metavar="SECONDS",
+                       help="bedrock-kb: how long to wait for the ingestion job (default 600; exit 4 when "
+                            "it is still running)")
         p.add_argument("--region", metavar="REGION")
     else:
         p.add_argument("--region", metavar="REGION")
@@ -137,6 +141,8 @@ def run_index(args: argparse.Namespace) -> int:
             embedded = index.embed_missing(embedder) if embedder is not None else 0
         except (EmbeddingsError, ValueError) as exc:
             raise AdvisorError(f"embeddings: {exc}") from None
+        except sqlite3.Error as exc:  # locked by another writer, disk full, read-only
+            raise AdvisorError(f"{args.index}: cannot write the index: {exc} (nothing was changed)") from None
         removed = 0
         if args.prune:
             keep = {d.id for d in docs}
@@ -251,8 +257,10 @@ def run_eval(args: argparse.Namespace) -> int:
             for m, r in results.items():
                 print(f"  {m:<7} hit rate {r.hit_rate:.3f}  recall {r.recall:.3f}  MRR {r.mrr:.3f}")
             print(f"  default mode of this index is now {best_mode}")
-        if best.misses:
+        if best.misses and args.misses > 0:
             print(f"{len(best.misses)} missed" + (f" (first {args.misses}):" if len(best.misses) > args.misses else ":"))
+        elif best.misses:
+            print(f"{len(best.misses)} missed")
             for miss in best.misses[:args.misses]:
                 got = ", ".join(h["chunk_id"] for h in miss["retrieved"]) or "nothing"
                 print(f"- {miss['question']}\n  wanted {', '.join(miss['relevant'])}; got {got}")

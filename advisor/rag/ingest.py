@@ -138,8 +138,17 @@ def chunk_blocks(blocks: Iterable[Block], max_chars: int = MAX_CHARS, min_chars:
 
 
 def text_blocks(text: str, section: str = "") -> list[Block]:
-    """Plain text: a block per paragraph (blank-line separated)."""
-    return [Block(p.strip(), section) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    """Plain text: a block per paragraph (blank-line separated); a paragraph whose lines all hold
+    ``|`` cell separators (two lines or more) is a table, kept whole."""
+    blocks = []
+    for para in re.split(r"\n\s*\n", text):
+        para = para.strip()
+        if not para:
+            continue
+        lines = para.splitlines()
+        kind = "table" if len(lines) > 1 and all("|" in line for line in lines) else "text"
+        blocks.append(Block(para, section, kind))
+    return blocks
 
 
 # --------------------------------------------------------------------------------------------- parsers

@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from advisor.rag.ingest import Document
-from advisor.rag.text import index_text, match_expression, normalise, terms
+from collections import Counter
 
-FORMAT_VERSION = "1"
+from advisor.rag.text import index_text, match_expression, normalise, terms, words_of
+
+FORMAT_VERSION = "2"
 TOKENIZER = "porter unicode61 remove_diacritics 2 tokenchars '_'"
 MODES = ("bm25", "dense", "hybrid")
 
@@ -39,6 +41,14 @@ class Settings:
     body_weight: float = 1.0
     candidates: int = 100  # chunks fetched from each ranking before fusion (hybrid)
     rrf_k: int = 60
+    # Query terms found in more than this share of chunks are dropped (the rarest term always stays):
+    # BM25 gives them next to no weight, but an OR with them makes FTS5 score most of the index.
+    max_df: float = 0.5
+    # Terms are then taken rarest first while the chunks they occur in add up to at most this many,
+    # which bounds the work of a query however large the index grows (at 200,000 synthetic chunks,
+    # hundreds of milliseconds without it). Small indexes (TAT-QA, 3,200 chunks) never reach it.
+    max_postings: int = 10_000
+    max_terms: int = 16  # the rarest terms of a long question are kept
 
 
 @dataclass
@@ -85,6 +95,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc, position);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, section, body, content='', tokenize="{TOKENIZER}");
 CREATE TABLE IF NOT EXISTS vectors (chunk INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS term_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -101,6 +112,7 @@ class Index:
         self.settings = settings or Settings()
         self._matrix = None  # cached (rowids, unit vectors) for dense search
         self._embedder = None
+        self._df_delta: Counter = Counter()  # term → change in the number of chunks holding it
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -191,6 +203,7 @@ class Index:
         known = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT doc_id, id, hash FROM docs")}
         now = time.time()
         conn.execute("BEGIN")
+        next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM chunks").fetchone()[0]
         try:
             for doc in documents:
                 if doc.id in seen:
@@ -212,13 +225,16 @@ class Index:
                      json.dumps(doc.metadata, ensure_ascii=False, default=str), now))
                 doc_row = cur.lastrowid
                 rows = [(doc_row, pos, c.section, c.kind, c.page, c.text) for pos, c in enumerate(chunks, start=1)]
-                first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM chunks").fetchone()[0]
+                first = next_id
+                next_id += len(rows)
                 conn.executemany("INSERT INTO chunks (id, doc, position, section, kind, page, text) "
                                  "VALUES (?,?,?,?,?,?,?)", [(first + i, *r) for i, r in enumerate(rows)])
                 title_n = normalise(doc.title)
-                conn.executemany("INSERT INTO chunks_fts (rowid, title, section, body) VALUES (?,?,?,?)",
-                                 [(first + i, title_n, normalise(c.section), index_text(c.text, c.kind))
-                                  for i, c in enumerate(chunks)])
+                fts_rows = [(first + i, title_n, normalise(c.section), index_text(c.text, c.kind))
+                            for i, c in enumerate(chunks)]
+                conn.executemany("INSERT INTO chunks_fts (rowid, title, section, body) VALUES (?,?,?,?)", fts_rows)
+                for _, t, sec, body in fts_rows:
+                    self._df_delta.update(words_of(t, sec, body))
                 new_chunks.extend((first + i, c.text) for i, c in enumerate(chunks))
                 result.chunks += len(chunks)
                 if previous is None:
@@ -229,8 +245,10 @@ class Index:
                     progress(doc, "updated" if previous is not None else "added")
             if embedder is not None and new_chunks:
                 self._store_vectors(embedder, new_chunks)
+            self._count_chunks()
             conn.execute("COMMIT")
         except BaseException:
+            self._df_delta.clear()
             conn.execute("ROLLBACK")
             raise
         self._matrix = None
@@ -245,12 +263,24 @@ class Index:
                 if row:
                     self._delete_doc(row[0])
                     removed += 1
+            self._count_chunks()
             self.conn.execute("COMMIT")
         except BaseException:
+            self._df_delta.clear()
             self.conn.execute("ROLLBACK")
             raise
         self._matrix = None
         return removed
+
+    def _count_chunks(self) -> None:
+        """Write the term counts and chunk total that query planning reads (inside the transaction)."""
+        if self._df_delta:
+            self.conn.executemany("INSERT INTO term_df (term, df) VALUES (?, ?) "
+                                  "ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+                                  [(t, n) for t, n in self._df_delta.items() if n])
+            self.conn.execute("DELETE FROM term_df WHERE df <= 0")
+            self._df_delta.clear()
+        self.set_meta("chunk_count", str(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]))
 
     def _delete_doc(self, doc_row: int) -> None:
         conn = self.conn
@@ -259,9 +289,11 @@ class Index:
                               (doc_row,)).fetchall()
         title_n = normalise(title)
         # Contentless FTS5 tables forget a row when given exactly the values it was indexed with.
+        fts_rows = [(cid, title_n, normalise(section), index_text(text, kind)) for cid, section, text, kind in chunks]
         conn.executemany("INSERT INTO chunks_fts (chunks_fts, rowid, title, section, body) VALUES ('delete',?,?,?,?)",
-                         [(cid, title_n, normalise(section), index_text(text, kind))
-                          for cid, section, text, kind in chunks])
+                         fts_rows)
+        for _, t, sec, body in fts_rows:
+            self._df_delta.subtract(words_of(t, sec, body))
         conn.execute(f"DELETE FROM vectors WHERE chunk IN (SELECT id FROM chunks WHERE doc=?)", (doc_row,))
         conn.execute("DELETE FROM chunks WHERE doc=?", (doc_row,))
         conn.execute("DELETE FROM docs WHERE id=?", (doc_row,))
@@ -360,20 +392,41 @@ class Index:
                 ranked = rrf([lexical, dense], self.settings.rrf_k)[:k]
         return self._hits(ranked)
 
+    def _selective(self, words: list[str]) -> list[str]:
+        """The words worth searching for: those in at most ``max_df`` of the chunks, rarest first."""
+        conn = self.conn
+        s = self.settings
+        total = int(self.get_meta("chunk_count") or 0)
+        if not total:
+            return words
+        rows = conn.execute(f"SELECT term, df FROM term_df WHERE term IN ({','.join('?' * len(words))})",
+                            words).fetchall()
+        df = dict(rows)
+        df = {w: df.get(w, 0) for w in words}
+        # A word never seen as such may still match through stemming ("inventory" ~ "inventories"):
+        # it costs nothing to keep, so it is kept.
+        ranked = sorted(words, key=lambda w: df[w])
+        keep, postings = [], 0
+        for w in ranked:
+            if df[w] > s.max_df * total or postings + df[w] > s.max_postings:
+                break
+            keep.append(w)
+            postings += df[w]
+        return (keep or ranked[:1])[:s.max_terms]
+
     def _bm25(self, text: str, k: int) -> list[tuple[int, float]]:
-        words = terms(text)
+        words = self._selective(terms(text))
         if not words:
             return []
         expr = match_expression(words)
         s = self.settings
         try:
-            return self.conn.execute(
-                "SELECT rowid, -bm25(chunks_fts, ?, ?, ?) FROM chunks_fts WHERE chunks_fts MATCH ? "
-                "ORDER BY bm25(chunks_fts, ?, ?, ?) LIMIT ?",
-                (s.title_weight, s.section_weight, s.body_weight, expr,
-                 s.title_weight, s.section_weight, s.body_weight, k)).fetchall()
+            rows = self.conn.execute(
+                "SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY s LIMIT ?", (s.title_weight, s.section_weight, s.body_weight, expr, k)).fetchall()
         except sqlite3.OperationalError:
             return []
+        return [(rid, -score) for rid, score in rows]  # FTS5's bm25() is lower-is-better; hits show higher-is-better
 
     def _dense(self, text: str, k: int, query_vector=None) -> list[tuple[int, float]]:
         import numpy as np

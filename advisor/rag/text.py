@@ -41,11 +41,14 @@ chronological order across compared compare
 # table"), not what they are about: such words also occur in ordinary prose, so leaving them in pulls
 # up chunks that merely discuss "changes" or "increases". On TAT-QA they cost 2.4 points of hit rate.
 
+_NUMBER_PUNCT = re.compile(r"\d[,.]\d")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
-_SIGNS = re.compile(r"([$€£¥%])")
+_SIGNS = str.maketrans({c: f" {c} " for c in "$€£¥%"})
 _FY = re.compile(r"\bFY ?'?(\d{2}|\d{4})\b", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
+_LETTER = re.compile(r"[^\W\d_]")
+_YEAR = re.compile(r"\(?(?:19|20)\d\d\)?")
 
 
 def _fy(match: re.Match) -> str:
@@ -57,36 +60,41 @@ def _fy(match: re.Match) -> str:
 
 def normalise(text: str) -> str:
     """Text as the full-text index sees it (see the module docstring)."""
-    text = _THOUSANDS.sub("", text)
-    text = _DECIMAL.sub("_", text)
-    text = _SIGNS.sub(r" \1 ", text)
+    if _NUMBER_PUNCT.search(text):
+        text = _DECIMAL.sub("_", _THOUSANDS.sub("", text))
+    text = text.translate(_SIGNS)
     if "FY" in text or "fy" in text:
         text = _FY.sub(_fy, text)
     return text
 
 
-_NUMERIC_CELL = re.compile(r"^[\s$€£¥%()\[\]+\-–—,.\d]*$")
-_YEAR = re.compile(r"^\(?(?:19|20)\d\d\)?$")
-
-
 def table_index_text(text: str) -> str:
     """What the index keeps of a table (rows of ``a | b`` cells): its labels, not its figures.
 
-    Cells that are only a figure (``$1,452.4``, ``(21,387)``, ``12.5 %``) are left out of the indexed
-    text — the chunk shown to users keeps them — and years stay. Questions name row and column
-    labels far more often than the figures they ask for, and dropping the figures keeps a table's
-    BM25 length close to what it says rather than how many numbers it holds.
+    Cells without a letter (``$1,452.4``, ``(21,387)``, ``12.5 %``) are left out of the indexed text —
+    the chunk shown to users keeps them — and years stay. Questions name row and column labels far
+    more often than the figures they ask for, and dropping the figures keeps a table's BM25 length
+    close to what it says rather than how many numbers it holds.
     """
     rows = []
     for row in text.split("\n"):
-        cells = [c.strip() for c in row.split("|")]
-        rows.append(" ".join(c for c in cells if c and (not _NUMERIC_CELL.match(c) or _YEAR.match(c))))
+        rows.append(" ".join(c for c in (c.strip() for c in row.split("|"))
+                             if c and (_LETTER.search(c) or _YEAR.fullmatch(c))))
     return "\n".join(rows)
 
 
 def index_text(text: str, kind: str = "text") -> str:
     """A chunk's text as the full-text index receives it."""
     return normalise(table_index_text(text) if kind == "table" else text)
+
+
+def words_of(*texts: str) -> set[str]:
+    """The distinct lower-cased words of already-normalised index text (for document frequencies)."""
+    out: set[str] = set()
+    for text in texts:
+        if text:
+            out.update(_WORD.findall(text.lower()))
+    return out
 
 
 def terms(text: str) -> list[str]:

@@ -101,3 +101,11 @@ def test_evaluate_mrr_counts_the_rank_of_the_first_relevant_hit():
                       known_ids={"x", "y", "z", "w"})
     assert result.mrr == (0.5 + 0 + 0) / 3
     assert result.hit_rate == 1 / 3
+
+
+def test_a_question_made_only_of_very_common_words_still_finds_chunks():
+    index = Index.open(":memory:")
+    index.add_documents([Document(id=f"d{i}", text=f"Policy number {i} covers the policy holder.") for i in range(6)]
+                        + [Document(id="berlin", text="Policy for the Berlin office.")])
+    assert len(index.search("policy", k=3)) == 3  # in every chunk, yet kept: it is the rarest term asked
+    assert index.search("policy berlin", k=1)[0].doc_id == "berlin"

@@ -105,3 +105,9 @@ def test_pdf_helper_makes_a_readable_pdf(tmp_path):
     path = tmp_path / "x.pdf"
     path.write_bytes(make_pdf(["hello (world)"]))
     assert "hello (world)" in PdfReader(str(path)).pages[0].extract_text()
+
+
+def test_pipe_tables_in_plain_text_are_kept_whole_as_tables():
+    doc = Document(id="t", text="Sales by region:\n\nregion | 2019\nEurope | 1,200\nAsia | 900\n\nA closing remark here.")
+    kinds = [(c.kind, c.text.splitlines()[0]) for c in doc.chunks(min_chars=0)]
+    assert kinds == [("text", "Sales by region:"), ("table", "region | 2019"), ("text", "A closing remark here.")]
