@@ -113,6 +113,14 @@ def render_text(rec: Recommendation) -> str:
     elif "hyperparameters" in rec.shows:
         add("")
         add("Hyperparameters: answer training_examples to get settings for your dataset size.")
+    if rec.evidence is not None:
+        from advisor.evidence import describe
+
+        add("")
+        add(f"Evidence from evals ({rec.evidence.file}):")
+        for line in describe(rec.evidence):
+            add(_wrap(f"- {line}"))
+        add(_wrap(rec.evidence.summary, "  "))
     if rec.notes:
         add("")
         add("Notes:")
