@@ -211,6 +211,8 @@ class Recommendation(Frozen):
         data = self.model_dump(mode="json")
         if self.hyperparameters is None:
             data.pop("hyperparameters")
+        if self.evidence is None:
+            data.pop("evidence")
         if self.path is None:
             for key in ("path", "outcome", "title", "summary", "trace"):
                 data.pop(key, None)
