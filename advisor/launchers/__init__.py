@@ -21,6 +21,7 @@ PATHS = ("rag", "few_shot", "build_evals", "stay_on_prompts", "distill", "bedroc
 # path id -> module under advisor.launchers
 REGISTRY: dict[str, str] = {
     "bedrock_fine_tune": "bedrock_fine_tune",
+    "build_evals": "build_evals",
     "distill": "distill",
 }
 

@@ -120,7 +120,7 @@ def _fingerprint(value: str | None, what: str) -> dict[str, Any] | None:
     return {"path": str(path.resolve()), "sha256": h.hexdigest(), "bytes": path.stat().st_size}
 
 
-def inputs_from_args(args) -> dict[str, Any]:
+def inputs_from_args(args, answers: dict[str, Any] | None = None) -> dict[str, Any]:
     from advisor.distill.config import TRAINERS
     from advisor.distill.prompts import parse_date, parse_tags
 
