@@ -37,10 +37,18 @@ def _number(value: Any) -> float | None:
 
 def load_evidence(path: str | Path) -> Evidence:
     """Read and check an eval run's ``results.json``; :class:`InputError` (exit 2) names the file."""
-    from advisor.evals.scoring import read_json
+    import json
+
+    from advisor.errors import Location
+    from advisor.files import read_text
 
     where = location_for(str(path))
-    doc = read_json(path)
+    text = read_text(path, "eval results file")
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        raise InputError(f"malformed JSON: {getattr(exc, 'msg', exc)}", Location(str(path), line, col)) from None
 
     def bad(msg: str) -> InputError:
         return InputError(f"not usable as eval evidence: {msg} (expected the results.json written by "

@@ -201,3 +201,23 @@ def test_the_loop_closes_build_run_recommend(cli, wd, monkeypatch):
     (variant,) = doc["evidence"]["variants"]
     assert variant["name"] == "current-system" and variant["value"] is not None and variant["value"] > 80
     assert any(w["code"] == "evidence_no_comparison" for w in doc["warnings"])
+
+
+@pytest.mark.parametrize("module, folder_of", [("advisor.launchers.report", lambda d: d),
+                                               ("advisor.distill.report", lambda d: d)])
+def test_every_launch_report_ends_with_the_remeasure_command(tmp_path, module, folder_of):
+    import importlib
+
+    from advisor.launchers.ledger import Ledger
+    from advisor.launchers.plan import Plan, Step
+
+    plan = Plan("distill" if "distill" in module else "bedrock_fine_tune", "x",
+                {"answers": {"path": "/work/my answers.yaml"}}, [Step("report", "report")], [],
+                {"out": str(tmp_path)})
+    ledger = Ledger(tmp_path / "state", "x")
+    paths = importlib.import_module(module).write_reports(plan, ledger, folder_of(tmp_path))
+    md = paths["markdown"].read_text()
+    tail = md.strip().splitlines()[-1]
+    assert "advisor recommend --answers '/work/my answers.yaml' --evidence" in tail
+    assert str(tmp_path / "eval" / "run" / "results.json") in tail.replace("\\_", "_")
+    assert "--evidence" in paths["html"].read_text()
