@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     rulebase = load_rulebase(args.rules)
     answers = validate_answers(rulebase, load_answers(args.answers))
-    from advisor.evidence import recommend_with_evidence
+    from advisor.engine.evidence import recommend_with_evidence
 
     rec = recommend_with_evidence(make_engine(rulebase, args.prices), answers, getattr(args, "evidence", None))
     text = render_report(rec, args.format, rulebase)

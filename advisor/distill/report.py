@@ -175,7 +175,7 @@ def render_html(plan, secs) -> str:
 
 
 def write_reports(plan, ledger, out: Path) -> dict[str, Path]:
-    from advisor.evidence import remeasure_command
+    from advisor.engine.evidence import remeasure_command
 
     secs = sections(plan, ledger, out)
     secs.append(("Re-measure", ["feed the evaluation's results back into the advice:", remeasure_command(

@@ -580,7 +580,7 @@ def agreement(a: dict[str, str], b: dict[str, str], a_name: str = "A", b_name: s
 
 def next_commands(plan: Plan) -> list[str]:
     """What to run next, exactly: the eval run, then the re-measure command."""
-    from advisor.evidence import remeasure_command
+    from advisor.engine.evidence import remeasure_command
 
     out = Path(plan.context["out"])
     config = out / "eval.yaml"

@@ -75,7 +75,7 @@ def _cost_lines(plan) -> list[str]:
 
 def remeasure_line(plan, results: Path) -> str:
     """``advisor recommend --answers … --evidence …/results.json`` for this launch (every report ends with it)."""
-    from advisor.evidence import remeasure_command
+    from advisor.engine.evidence import remeasure_command
 
     return remeasure_command((plan.inputs.get("answers") or {}).get("path"), str(results))
 

@@ -81,7 +81,7 @@ def _economics_sources(econ) -> list[dict[str, Any]]:
 def _evidence_lines(rec) -> list[str]:
     if getattr(rec, "evidence", None) is None:
         return []
-    from advisor.evidence import describe
+    from advisor.engine.evidence import describe
 
     return describe(rec.evidence)
 

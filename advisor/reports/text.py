@@ -114,7 +114,7 @@ def render_text(rec: Recommendation) -> str:
         add("")
         add("Hyperparameters: answer training_examples to get settings for your dataset size.")
     if rec.evidence is not None:
-        from advisor.evidence import describe
+        from advisor.engine.evidence import describe
 
         add("")
         add(f"Evidence from evals ({rec.evidence.file}):")

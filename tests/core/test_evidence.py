@@ -129,3 +129,21 @@ def test_missing_evidence_file_exits_2(tmp_path, capsys):
     code, _, err = _recommend(capsys, "--answers", str(_answers(tmp_path)), "--evidence",
                               str(tmp_path / "nope.json"))
     assert code == 2 and "nope.json" in err
+
+
+def test_the_json_matches_the_published_schema_and_html_escapes_the_file_name(tmp_path, results, capsys):
+    import shutil
+    from pathlib import Path
+
+    import jsonschema
+
+    odd = tmp_path / "x<b>y"
+    odd.mkdir()
+    shutil.copy(results, odd / "results.json")
+    capsys.readouterr()
+    answers = str(_answers(tmp_path))
+    _, out, _ = _recommend(capsys, "--answers", answers, "--evidence", str(odd / "results.json"), "--format", "json")
+    schema = json.loads((Path(__file__).parents[2] / "advisor" / "reports" / "recommendation.schema.json").read_text())
+    jsonschema.validate(json.loads(out), schema)
+    _, page, _ = _recommend(capsys, "--answers", answers, "--evidence", str(odd / "results.json"), "--format", "html")
+    assert "x<b>y" not in page and "x&lt;b&gt;y" in page
