@@ -95,7 +95,7 @@ def load_evidence(path: str | Path) -> Evidence:
             a=c["a"], b=c["b"], metric=primary, difference=diff, ci_low=_number(c.get("ci_low")),
             ci_high=_number(c.get("ci_high")), confidence=_number(c.get("confidence")),
             n=c.get("n") if isinstance(c.get("n"), int) else None, significant=c.get("significant") is True))
-    run = doc.get("run") if isinstance(doc.get("run"), dict) else {}
+    run: dict[str, Any] = doc["run"] if isinstance(doc.get("run"), dict) else {}
     return Evidence(file=str(path), name=str(doc.get("name") or ""), metric=str(doc.get("metric") or ""),
                     primary_metric=primary, started_at=run.get("started_at") if isinstance(
                         run.get("started_at"), str) else None,

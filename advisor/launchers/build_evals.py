@@ -155,7 +155,7 @@ def _case_from_record(rec: Any, number: int, where) -> dict[str, Any]:
             prompt = "\n\n".join(f"{role.title()}: {text}" for role, text in earlier) + f"\n\nUser: {prompt}"
         system = rec.get("system")
         system = _text(system, where) if system is not None else ""
-        meta = rec.get("metadata") if isinstance(rec.get("metadata"), dict) else {}
+        meta: dict[str, Any] = rec["metadata"] if isinstance(rec.get("metadata"), dict) else {}
         label = rec.get("label", meta.get("label"))
         stratum = next((rec.get(k, meta.get(k)) for k in stratum_keys if rec.get(k, meta.get(k)) is not None), None)
         return {"id": str(rec.get("id", f"line{number}")), "input": prompt, "output": turns[-1][1],
@@ -471,7 +471,7 @@ class Runner:
         placeholders = [k for k, v in (("variants[0].model", model), ("providers.baseline.base_url",
                                                                      provider.get("base_url") or ""),
                                        ("judge.model", (cfg.get("judge") or {}).get("model", "")))
-                        if PLACEHOLDER in v]
+                        if PLACEHOLDER in str(v)]
         header = ["# Eval config written by `advisor launch build_evals` from your own cases.",
                   f"# Task: {task} ({ctx['task_why']}); scorer: {ctx['scorer']}.",
                   "# The test split is test.* here; tune prompts on dev.* only, so the test score stays honest.",
@@ -535,7 +535,7 @@ def read_labels(path: str | Path) -> dict[str, str]:
         raise InputError("an annotation sheet needs an \"id\" column (the sheet build_evals wrote)",
                          location_for(str(path), 1))
     out: dict[str, str] = {}
-    for number, row in enumerate(reader, start=2):
+    for row in reader:
         value = (row.get("label") or "").strip() or (row.get("verdict") or "").strip()
         ident = (row.get("id") or "").lstrip("'")
         if value:
