@@ -116,14 +116,26 @@ def run_launch(args) -> int:
                           "sha256": hashlib.sha256(Path(args.answers).read_bytes()).hexdigest()}, **inputs}
     ledger = Ledger.for_launch(args.state_dir, name)
     old = ledger.read_plan()
+    redo: list[str] = []
     if ledger.exists and old is not None:
-        diffs = input_differences(old.get("inputs", {}), inputs)
+        # A launcher may name inputs that can change on a re-run (e.g. build_evals' --labels once two people
+        # have labelled): such a change re-runs only the steps that read them.
+        changeable = getattr(module, "CHANGEABLE_INPUTS", {}) if old.get("path") == path else {}
+        old_inputs = dict(old.get("inputs", {}))
+        for key, steps in changeable.items():
+            if old_inputs.get(key) != inputs.get(key):
+                redo += [s for s in steps if s not in redo]
+                old_inputs[key] = inputs.get(key)
+        diffs = input_differences(old_inputs, inputs)
         if old.get("path") != path:
             diffs.insert(0, f"path: was {old.get('path')!r}, now {path!r}")
         if diffs:
             raise UsageError(f"launch {name!r} already exists with different inputs; use a new --name, or repeat the "
                              f"original command to resume. Differences:\n  " + "\n  ".join(diffs))
     plan = module.plan(rec, inputs, rulebase, name)
+    if redo and not args.dry_run:
+        for step in redo:
+            ledger.update(step, "pending")
     if not ledger.exists:
         ledger.write_plan(plan.to_dict())
     if args.dry_run:

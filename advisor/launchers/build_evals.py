@@ -44,6 +44,8 @@ SCORERS = {
     "structured": ("json", "valid JSON and a match with the JSON Schema inferred from the reference outputs"),
     "free_text": ("f1", "a model-graded rubric (judge: PASS/FAIL with a reason), and token F1 as a rough overlap"),
 }
+# Inputs a re-run of the same launch may change, and the steps that then run again (advisor.cli.launch).
+CHANGEABLE_INPUTS = {"labels": ("agreement", "report")}
 ANNOTATION_COLUMNS = ("id", "split", "stratum", "input", "reference_output", "model_output", "verdict", "label",
                       "notes")
 
@@ -616,7 +618,7 @@ def write_reports(plan: Plan, ledger, out: Path) -> dict[str, Path]:
              for p in placeholders]
             + ["review eval.yaml's prompt: it should be the prompt your system sends today",
                "ask subject-matter experts to fill annotation.csv (verdict pass/fail, or label); two people labelling "
-               "the same rows let you measure their agreement with --labels A.csv B.csv"])
+               "the same rows let you measure their agreement: repeat this launch command with --labels A.csv B.csv"])
     agree = res("agreement")
     agree_lines = []
     if agree.get("rows"):

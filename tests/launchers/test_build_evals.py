@@ -147,6 +147,12 @@ def test_bedrock_conversations_and_tatqa_are_read(cli, wd):
     assert n == 20
 
 
+def test_other_changes_to_an_existing_launch_are_refused(cli, wd):
+    assert launch(cli, wd, "--cases", "20")[0] == 0
+    rc, _, err = launch(cli, wd, "--cases", "30")
+    assert rc == 2 and "already exists with different inputs" in err and "cases: was 20, now 30" in err
+
+
 def test_bad_data_names_the_file_and_line(cli, wd):
     (wd / "bad.jsonl").write_text('{"input": "a", "output": "b"}\n{"input": "c"}\n')
     rc, out, err = launch(cli, wd, data="bad.jsonl")
@@ -166,9 +172,12 @@ def test_two_labelled_sheets_give_cohens_kappa_in_plain_words(cli, wd):
             for r in rows:
                 good = r["reference_output"] != "other"
                 w.writerow({**r, "verdict": "pass" if good != (r["id"] in flip) else "fail"})
-    rc, out, err = launch(cli, wd, "--cases", "40", "--labels", wd / "a.csv", wd / "b.csv", "--name", "agree")
-    assert rc == 0, err
-    state = json.loads((wd / "state" / "agree" / "state.json").read_text())
+    sample = (wd / "out" / "sample.jsonl").read_text()
+    rc, out, err = launch(cli, wd, "--cases", "40", "--labels", wd / "a.csv", wd / "b.csv")
+    assert rc == 0, err  # the same launch, now with labels: only the agreement and the report run again
+    assert "agreement: done" in err and "sample: done" not in err
+    assert (wd / "out" / "sample.jsonl").read_text() == sample
+    state = json.loads((wd / "state" / "build-evals" / "state.json").read_text())
     res = state["steps"]["agreement"]["resources"]
     assert res["rows"] == 40 and res["agreement"] == 0.8 and -1 < res["kappa"] < 0.8
     report = (wd / "out" / "report.md").read_text()
