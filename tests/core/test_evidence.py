@@ -147,3 +147,11 @@ def test_the_json_matches_the_published_schema_and_html_escapes_the_file_name(tm
     jsonschema.validate(json.loads(out), schema)
     _, page, _ = _recommend(capsys, "--answers", answers, "--evidence", str(odd / "results.json"), "--format", "html")
     assert "x<b>y" not in page and "x&lt;b&gt;y" in page
+
+
+def test_evidence_is_shown_while_other_answers_are_still_open(tmp_path, results, capsys):
+    capsys.readouterr()
+    answers = _answers(tmp_path, volume_justifies_setup=True)
+    code, out, _ = _recommend(capsys, "--answers", str(answers), "--evidence", str(results))
+    assert code == 3 and "No recommendation yet" in out
+    assert "Evidence from evals" in out and "Measured gap is not significant" in out
