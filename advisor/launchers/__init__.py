@@ -1,7 +1,9 @@
 """The launcher wing: one module per path, each with a pure ``plan()`` and a ``run()`` that does the I/O.
 
 Adding a launcher is one module (``advisor/launchers/<path>.py`` defining ``plan``, ``run``,
-``add_arguments`` and ``inputs_from_args``) and one entry in :data:`REGISTRY`.
+``add_arguments``, ``inputs_from_args(args, answers)`` and ``StillRunning``; optionally
+``CHANGEABLE_INPUTS``, the inputs a re-run may change and the steps that then run again) and one
+entry in :data:`REGISTRY`.
 
 Shared pieces: :mod:`advisor.launchers.plan` (Plan, Step), :mod:`~advisor.launchers.ledger` (state per
 launch, written atomically), :mod:`~advisor.launchers.progress` (rich, plain or callback),
