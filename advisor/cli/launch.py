@@ -48,12 +48,29 @@ def run(args) -> int:
     if args.path in ("status", "cleanup"):
         args.launch_name = args.launch_name or args.name
         return run_status(args) if args.path == "status" else run_cleanup(args)
-    if not args.path:
+    if not args.path and not args.answers:
         raise UsageError("name a path to launch, e.g. `advisor launch bedrock_fine_tune --answers FILE --dry-run`, "
+                         "give only --answers FILE to launch the path the answers lead to, "
                          "or use `advisor launch status`")
     if args.launch_name:
         raise UsageError(f"unexpected argument {args.launch_name!r} (use --name to name a launch)")
     return run_launch(args)
+
+
+def _recommended(rec) -> str:
+    """The path the answers lead to, or a usage error saying why there is none to launch (exit 2)."""
+    from advisor.launchers import launcher
+
+    if rec.path is None:
+        raise UsageError("the answers do not yet determine a path, so there is nothing to launch; answer "
+                         + ", ".join(rec.required_missing or rec.missing) + " (see `advisor recommend --answers FILE`)"
+                         ", or name a path: `advisor launch PATH --answers FILE`")
+    if launcher(rec.path) is None:
+        steps = "".join(f"\n  {i}. {step}" for i, step in enumerate(rec.next_steps[:4], 1))
+        raise UsageError(f"the answers lead to {rec.path!r} ({rec.title}); its launcher is not built yet, so nothing "
+                         f"was launched. Follow its next steps by hand:{steps or ' see `advisor recommend`'}")
+    print(f"advisor: the answers lead to {rec.path!r} ({rec.title}); launching it", file=sys.stderr)
+    return rec.path
 
 
 def _confirm(prompt: str) -> bool:
@@ -72,13 +89,13 @@ def run_launch(args) -> int:
     from advisor.launchers.ledger import Ledger, check_name, input_differences
     from advisor.launchers.progress import make_progress
 
-    path = normalise_path(args.path)
-    if path not in PATHS:
-        raise UsageError(f"unknown path {args.path!r}; choose from {', '.join(PATHS)}")
-    module = launcher(path)
-    if module is None:
-        raise UsageError(f"the launcher for {path!r} is not built yet; follow the recommendation's next steps "
-                         "by hand (`advisor recommend --answers FILE`)")
+    if args.path:
+        path = normalise_path(args.path)
+        if path not in PATHS:
+            raise UsageError(f"unknown path {args.path!r}; choose from {', '.join(PATHS)}")
+        if launcher(path) is None:
+            raise UsageError(f"the launcher for {path!r} is not built yet; follow the recommendation's next steps "
+                             "by hand (`advisor recommend --answers FILE`)")
     if not args.answers:
         raise UsageError("--answers FILE is needed: the launch follows the recommendation for those answers")
     import hashlib
@@ -90,20 +107,35 @@ def run_launch(args) -> int:
     rulebase = load_rulebase(args.rules)
     answers = validate_answers(rulebase, load_answers(args.answers))
     rec = make_engine(rulebase).recommend(answers)
+    if not args.path:
+        path = _recommended(rec)
+    module = launcher(path)
     name = check_name(args.name or path.replace("_", "-"))
     inputs = module.inputs_from_args(args, answers)
     inputs = {"answers": {"path": str(Path(args.answers).resolve()),
                           "sha256": hashlib.sha256(Path(args.answers).read_bytes()).hexdigest()}, **inputs}
     ledger = Ledger.for_launch(args.state_dir, name)
     old = ledger.read_plan()
+    redo: list[str] = []
     if ledger.exists and old is not None:
-        diffs = input_differences(old.get("inputs", {}), inputs)
+        # A launcher may name inputs that can change on a re-run (e.g. build_evals' --labels once two people
+        # have labelled): such a change re-runs only the steps that read them.
+        changeable = getattr(module, "CHANGEABLE_INPUTS", {}) if old.get("path") == path else {}
+        old_inputs = dict(old.get("inputs", {}))
+        for key, steps in changeable.items():
+            if old_inputs.get(key) != inputs.get(key):
+                redo += [s for s in steps if s not in redo]
+                old_inputs[key] = inputs.get(key)
+        diffs = input_differences(old_inputs, inputs)
         if old.get("path") != path:
             diffs.insert(0, f"path: was {old.get('path')!r}, now {path!r}")
         if diffs:
             raise UsageError(f"launch {name!r} already exists with different inputs; use a new --name, or repeat the "
                              f"original command to resume. Differences:\n  " + "\n  ".join(diffs))
     plan = module.plan(rec, inputs, rulebase, name)
+    if redo and not args.dry_run:
+        for step in redo:
+            ledger.update(step, "pending")
     if not ledger.exists:
         ledger.write_plan(plan.to_dict())
     if args.dry_run:

@@ -22,6 +22,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     names = format_names()
     p.add_argument("--format", choices=names, default=names[0], help=f"output format (default: {names[0]})")
     p.add_argument("--output", metavar="PATH", help="write to PATH instead of standard output")
+    p.add_argument("--evidence", metavar="RESULTS",
+                   help="an eval run's results.json: answers gap_measured_with_evals and reports the measured gap")
     p.add_argument("--prices", metavar="FILE",
                    help="your own prices (same shape as rules/prices.yaml), overriding and adding to the shipped ones")
     p.set_defaults(handler=run)
@@ -33,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
 
     rulebase = load_rulebase(args.rules)
     answers = validate_answers(rulebase, load_answers(args.answers))
-    rec = make_engine(rulebase, args.prices).recommend(answers)
+    from advisor.engine.evidence import recommend_with_evidence
+
+    rec = recommend_with_evidence(make_engine(rulebase, args.prices), answers, getattr(args, "evidence", None))
     text = render_report(rec, args.format, rulebase)
     write_output(text, args.output)
     return EXIT_OK if rec.path else EXIT_UNDETERMINED

@@ -175,7 +175,11 @@ def render_html(plan, secs) -> str:
 
 
 def write_reports(plan, ledger, out: Path) -> dict[str, Path]:
+    from advisor.engine.evidence import remeasure_command
+
     secs = sections(plan, ledger, out)
+    secs.append(("Re-measure", ["feed the evaluation's results back into the advice:", remeasure_command(
+        (plan.inputs.get("answers") or {}).get("path"), str(Path(out) / "eval" / "run" / "results.json"))], None))
     md, page = out / "report.md", out / "report.html"
     md.write_text(render_markdown(plan, secs), encoding="utf-8")
     page.write_text(render_html(plan, secs), encoding="utf-8")

@@ -14,8 +14,8 @@ from advisor.knowledge.refs import SourceRef
 
 SCHEMA_VERSION = 1
 
-__all__ = ["Assumption", "Confidence", "ConditionResult", "FiredRule", "Flip", "ModelLifecycle", "ModelRef", "Note",
-           "ReadinessCheck", "Recommendation", "RuledOut", "RulesetRef", "SourceRef", "Warning"]
+__all__ = ["Assumption", "Confidence", "ConditionResult", "Evidence", "EvidenceComparison", "EvidenceVariant",
+           "FiredRule", "Flip", "ModelLifecycle", "ModelRef", "Note", "ReadinessCheck", "Recommendation", "RuledOut", "RulesetRef", "SourceRef", "Warning"]
 
 
 class Frozen(BaseModel):
@@ -129,6 +129,46 @@ class ModelRef(Frozen):
     reasons: list[str] = []
 
 
+class EvidenceComparison(Frozen):
+    """One paired difference between two variants of an eval run (b minus a, points on 0-100)."""
+
+    a: str
+    b: str
+    metric: str
+    difference: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    confidence: float | None = None
+    n: int | None = None
+    significant: bool = False
+
+
+class EvidenceVariant(Frozen):
+    name: str
+    model: str = ""
+    value: float | None = None  # the primary metric, 0-100
+    ci_low: float | None = None
+    ci_high: float | None = None
+    examples: int = 0
+    errors: int = 0
+
+
+class Evidence(Frozen):
+    """An eval run's ``results.json`` read back into the advice (``recommend --evidence``)."""
+
+    file: str
+    name: str
+    metric: str
+    primary_metric: str
+    started_at: str | None = None
+    variants: list[EvidenceVariant] = []
+    comparisons: list[EvidenceComparison] = []
+    # what the evidence did to ``gap_measured_with_evals``: "answered" (set to true), "kept_user_answer"
+    # (the user's explicit answer wins) or "already_true"
+    gap_answer: str = "answered"
+    summary: str = ""
+
+
 class Recommendation(Frozen):
     """What to do, why, and what would change it. ``path`` is None while answers are missing."""
 
@@ -160,6 +200,7 @@ class Recommendation(Frozen):
     ruleset: RulesetRef
     economics: EconomicsReport | None = None
     project_name: str | None = None
+    evidence: Evidence | None = None  # eval results given with --evidence (issue 15)
 
     @property
     def determined(self) -> bool:
@@ -170,6 +211,8 @@ class Recommendation(Frozen):
         data = self.model_dump(mode="json")
         if self.hyperparameters is None:
             data.pop("hyperparameters")
+        if self.evidence is None:
+            data.pop("evidence")
         if self.path is None:
             for key in ("path", "outcome", "title", "summary", "trace"):
                 data.pop(key, None)

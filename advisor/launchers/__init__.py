@@ -1,7 +1,9 @@
 """The launcher wing: one module per path, each with a pure ``plan()`` and a ``run()`` that does the I/O.
 
 Adding a launcher is one module (``advisor/launchers/<path>.py`` defining ``plan``, ``run``,
-``add_arguments`` and ``inputs_from_args``) and one entry in :data:`REGISTRY`.
+``add_arguments``, ``inputs_from_args(args, answers)`` and ``StillRunning``; optionally
+``CHANGEABLE_INPUTS``, the inputs a re-run may change and the steps that then run again) and one
+entry in :data:`REGISTRY`.
 
 Shared pieces: :mod:`advisor.launchers.plan` (Plan, Step), :mod:`~advisor.launchers.ledger` (state per
 launch, written atomically), :mod:`~advisor.launchers.progress` (rich, plain or callback),
@@ -21,6 +23,7 @@ PATHS = ("rag", "few_shot", "build_evals", "stay_on_prompts", "distill", "bedroc
 # path id -> module under advisor.launchers
 REGISTRY: dict[str, str] = {
     "bedrock_fine_tune": "bedrock_fine_tune",
+    "build_evals": "build_evals",
     "distill": "distill",
     "few_shot": "few_shot",
     "stay_on_prompts": "stay_on_prompts",

@@ -73,6 +73,13 @@ def _cost_lines(plan) -> list[str]:
     return lines
 
 
+def remeasure_line(plan, results: Path) -> str:
+    """``advisor recommend --answers … --evidence …/results.json`` for this launch (every report ends with it)."""
+    from advisor.engine.evidence import remeasure_command
+
+    return remeasure_command((plan.inputs.get("answers") or {}).get("path"), str(results))
+
+
 def write_reports(plan, ledger, folder: Path) -> dict[str, Path]:
     folder = Path(folder)
     series = _series(folder)
@@ -81,6 +88,7 @@ def write_reports(plan, ledger, folder: Path) -> dict[str, Path]:
     evaluate = steps.get("evaluate", {}).get("resources", {})
     table = evaluate.get("table") or []
     cleanup = f"advisor launch cleanup {plan.name} --yes"
+    remeasure = remeasure_line(plan, folder / "eval" / "run" / "results.json")
     # Markdown
     md = [f"# Launch report: {_md(plan.name)} ({_md(plan.path)})", "",
           f"Model: {_md(plan.context.get('model_name'))} (`{_md(plan.context.get('base_model_id'))}`) in "
@@ -108,7 +116,8 @@ def write_reports(plan, ledger, folder: Path) -> dict[str, Path]:
         md.append("Not run.")
     md += ["", "## Cost", ""] + [f"- {_md(line)}" for line in _cost_lines(plan)]
     md += ["", "## Cleanup", "", f"`{cleanup}` deletes what this launch deployed (add `--delete-model` to delete the "
-           "custom model too). Your data in S3 is never deleted.", ""]
+           "custom model too). Your data in S3 is never deleted.", "",
+           "## Re-measure", "", "Feed the evaluation's results back into the advice:", "", f"`{remeasure}`", ""]
     md_path = folder / "report.md"
     md_path.write_text("\n".join(md), encoding="utf-8")
     # HTML
@@ -139,6 +148,7 @@ td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:to
 <h2>Evaluation</h2>{eval_html}
 <h2>Cost</h2><ul>{costs}</ul>
 <h2>Cleanup</h2><p><code>{e(cleanup)}</code> deletes what this launch deployed; your S3 data is never deleted.</p>
+<h2>Re-measure</h2><p>Feed the evaluation's results back into the advice:</p><pre>{e(remeasure)}</pre>
 </body></html>
 """
     html_path = folder / "report.html"

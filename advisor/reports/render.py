@@ -78,6 +78,14 @@ def _economics_sources(econ) -> list[dict[str, Any]]:
     return refs
 
 
+def _evidence_lines(rec) -> list[str]:
+    if getattr(rec, "evidence", None) is None:
+        return []
+    from advisor.engine.evidence import describe
+
+    return describe(rec.evidence)
+
+
 def build_context(rec, rulebase) -> dict[str, Any]:
     """The data every template reads, computed once from the Recommendation."""
     questions = rulebase.questions
@@ -120,6 +128,7 @@ def build_context(rec, rulebase) -> dict[str, Any]:
         "sources": _source_list(rec, _economics_sources(econ)),
         "status_text": {"chosen": "chosen", "ruled_out": "ruled out", "outranked": "outranked",
                         "still_possible": "still possible"},
+        "evidence_lines": _evidence_lines(rec),
         "readiness_mark": {"met": "met", "not_met": "not met", "unknown": "unknown", "check": "check by hand"},
     }
 

@@ -49,6 +49,23 @@ def economics_lines(econ) -> list[str]:
     return out
 
 
+def _evidence_lines(rec: Recommendation, add) -> None:
+    """The eval evidence given with ``recommend --evidence`` and its warnings (none without evidence)."""
+    if rec.evidence is None:
+        return
+    from advisor.engine.evidence import describe
+
+    add("")
+    add(f"Evidence from evals ({rec.evidence.file}):")
+    for line in describe(rec.evidence):
+        add(_wrap(f"- {line}"))
+    add(_wrap(rec.evidence.summary, "  "))
+    if rec.path is None:
+        for w in rec.warnings:
+            if w.code.startswith("evidence_"):
+                add(_wrap(f"! {w.title}: {w.message}"))
+
+
 def render_text(rec: Recommendation) -> str:
     """The recommendation as lines of at most 88 columns, ending in a newline."""
     out: list[str] = []
@@ -60,6 +77,7 @@ def render_text(rec: Recommendation) -> str:
         add("")
         add("Still possible: " + ", ".join(rec.possible_paths))
         add("Answer these next (in order): " + ", ".join(rec.required_missing))
+        _evidence_lines(rec, add)
         add("")
         add(f"Rule base {rec.ruleset.name} {rec.ruleset.version} ({rec.ruleset.hash}); advice of {rec.date}")
         return "\n".join(out) + "\n"
@@ -113,6 +131,7 @@ def render_text(rec: Recommendation) -> str:
     elif "hyperparameters" in rec.shows:
         add("")
         add("Hyperparameters: answer training_examples to get settings for your dataset size.")
+    _evidence_lines(rec, add)
     if rec.notes:
         add("")
         add("Notes:")
