@@ -345,7 +345,8 @@ def report_sections(runner: Runner, table: list[dict], summary: dict, artefacts:
     caching = Section("Prompt caching", paragraphs=[
         f"Cache point after the static system prompt: {'yes' if ctx.get('caching') else 'no'} "
         f"({ctx.get('caching_why')}).",
-        "cache_hit_share is the share of input tokens the provider reported as read from its cache."])
+        "cache_hit_share is the share of input tokens the provider reported as read from its cache."]
+        + [n for n in [runner.prompting.cache_rate_note(runner.prompting.cfg.model)] if n and ctx.get("caching")])
     prod = Section("Production artefacts", bullets=[f"{k}: {v}" for k, v in artefacts.items() if k != "command"],
                    paragraphs=["Re-run the sweep (answers already cached are free):"], code=artefacts["command"])
     return [result, table_s, caching, prod]

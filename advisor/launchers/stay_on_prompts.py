@@ -215,7 +215,8 @@ class Runner(StepRunner):
                     "Reason in at most 4 sentences inside <reason></reason>, then give the verdict "
                     "<judgement>PASS</judgement> or <judgement>FAIL</judgement>.")
             items.append(BatchItem(f"judge/{e.id}", judge.provider,
-                                   ChatRequest(model=judge.id, messages=(("user", text),), max_tokens=300), {"id": e.id}))
+                                   ChatRequest(model=judge.id, messages=(("user", text),), max_tokens=300),
+                                   {"id": e.id}))
         result = run_batch(items, self.prompting.make_providers(), self.dir / "judge.jsonl",
                            BatchOptions(cache_dir=default_cache_dir()))
         verdicts, costs = {}, []
@@ -443,11 +444,14 @@ def sections(runner: Runner, table: list[dict], summary: dict):
     caching = runner.ctx["caching"]
     out.append(Section("Caching plan", bullets=[
         f"{role}: {c['model']}: cache point after the static system prompt: {'yes' if c['caches'] else 'no'} "
-        f"({c['why']}); measured cache hit share {summary['cache_hit_share'].get(role + '-only', 0):.0%} of input tokens"
+        f"({c['why']}); measured cache hit share "
+        f"{summary['cache_hit_share'].get(role + '-only', 0):.0%} of input tokens"
         for role, c in caching.items()], paragraphs=[
         "The prompt is static first: the instruction (and any examples) in the system prompt, the input last, so "
         "every request shares the cached prefix. The hit share is read from the providers' usage fields "
-        "(cacheReadInputTokens / prompt_tokens_details.cached_tokens)."]))
+        "(cacheReadInputTokens / prompt_tokens_details.cached_tokens)."]
+        + [f"{role}: {note}" for role, c in caching.items() if c["caches"]
+           for note in [runner.prompting.cache_rate_note(getattr(runner.prompting.cfg, role))] if note]))
     spec = BatchSpec(key=f"{runner.plan.name}-offline", model_id=runner.prompting.cfg.small.id,
                      role_arn="arn:aws:iam::ACCOUNT:role/ROLE", s3_uri="s3://BUCKET/PREFIX", records=[])
     offline_rows = summary["offline"]
@@ -459,7 +463,8 @@ def sections(runner: Runner, table: list[dict], summary: dict):
         "names, records as {recordId, modelInput} JSONL in S3."] if offline_rows else [
         "Not priced: the cascade has no price."]))
     options = [{"option": r["title"], "break_even_requests_a_month": r["monthly_requests"],
-                "fixed_and_one_off_a_month_usd": r["fixed_monthly_usd"], "per_1000_usd": round(r["per_request_usd"] * 1000, 6),
+                "fixed_and_one_off_a_month_usd": r["fixed_monthly_usd"],
+                "per_1000_usd": round(r["per_request_usd"] * 1000, 6),
                 "basis": r["basis"]} for r in summary.get("look_again_options") or []]
     target = summary.get("target")
     out.append(Section("When to look again", table=options, paragraphs=[summary["look_again_text"]] + (

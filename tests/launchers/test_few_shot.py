@@ -190,7 +190,8 @@ def test_without_prices_or_examples(run_cli, env, server):
 def test_cache_point_follows_the_catalogue(run_cli, env, server, model, caches):
     files = write_data(env, test_size=2)
     config = write_config(env, server, kind="bedrock", caching="auto")
-    config.write_text(config.read_text().replace("model: {provider: local, id: m-large", f"model: {{provider: local, id: {model}"))
+    config.write_text(config.read_text().replace("model: {provider: local, id: m-large",
+                                                 f"model: {{provider: local, id: {model}"))
     r = launch(run_cli, files, config, "--dry-run", "--format", "json", "--k", "30")
     assert r.code == 0, r.err
     plan = json.loads(r.out)
