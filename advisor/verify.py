@@ -163,7 +163,7 @@ def _cited(rb) -> list[tuple[str, list[str], Location]]:
         for i, item in enumerate(rb.use_cases.reported_outcomes):
             out.append((item.id, item.sources, rb.locate("use_cases.yaml", ("reported_outcomes", i, "sources"))))
     for i, model in enumerate(rb.models.values()):
-        for key in ("sources", "limit_sources", "hyperparameter_sources"):
+        for key in ("sources", "limit_sources", "hyperparameter_sources", "prompt_caching_sources"):
             out.append((model.id, getattr(model, key), rb.locate("models.yaml", ("models", i, key))))
         out.append((model.id, model.lifecycle.sources, rb.locate("models.yaml", ("models", i, "lifecycle", "sources"))))
     prices = rb.prices

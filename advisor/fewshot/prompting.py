@@ -18,9 +18,12 @@ The config (YAML, ``--config FILE``)::
 
 Each model entry may say ``structured_output: true`` (the model takes a JSON Schema: Converse
 ``outputConfig`` / OpenAI ``response_format``; otherwise the answer is prefilled with ``{``),
-``prompt_caching: auto|true|false`` (auto: what the catalogue and price table say about the model)
-and ``min_cache_tokens`` (the smallest prefix the provider caches; the catalogue has no figure, so it
-is a setting, default 1024, estimated as characters / 3).
+``prompt_caching: auto|true|false`` (auto: the model caches when the catalogue, ``rules/models.yaml``,
+or the price table, ``rules/prices.yaml`` plus the config's ``prices:``, says it does) and
+``min_cache_tokens`` (the smallest prefix the provider caches; by default the price table's
+``min_cacheable_tokens`` for the model; where no source gives a figure, the cache point is placed and
+the measured cache hit share shows whether the provider used it). The prefix is estimated as
+characters / 3.
 
 Prompts are built static-first: the instruction and, when present, the static example block form the
 system prompt, with a cache point after it where the model caches; the per-input examples and the
@@ -57,7 +60,7 @@ class ModelRef(_Strict):
     id: str = Field(min_length=1)
     structured_output: bool = False
     prompt_caching: Literal["auto", True, False] = "auto"
-    min_cache_tokens: int = Field(1024, ge=0)
+    min_cache_tokens: int | None = Field(None, ge=0)  # None: the price table's min_cacheable_tokens
 
 
 class JudgeRef(ModelRef):
@@ -194,12 +197,14 @@ class VariantResult:
     cached_share: float  # share of input tokens served from the prompt cache
     latency_ms: float | None
     extra: dict[str, Any] = field(default_factory=dict)
+    output_tokens: float = 0.0  # mean output tokens of an answered call
 
     def as_row(self) -> dict[str, Any]:
         return {"variant": self.name, "model": self.model, "k": self.k, "mode": self.mode,
                 "quality": round(self.quality, 2), "count": self.count, "errors": self.errors,
                 "cost_per_1000_usd": None if self.cost_per_1000 is None else round(self.cost_per_1000, 6),
-                "mean_input_tokens": round(self.input_tokens, 1), "cache_hit_share": round(self.cached_share, 3),
+                "mean_input_tokens": round(self.input_tokens, 1), "mean_output_tokens": round(self.output_tokens, 1),
+                "cache_hit_share": round(self.cached_share, 3),
                 "mean_latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1), **self.extra}
 
 
@@ -225,23 +230,68 @@ class Prompting:
             self._prices = table
         return self._prices
 
+    def catalogue_entry(self, ref: ModelRef):
+        """The catalogue model (rules/models.yaml) this id names, also as a cross-region inference profile
+        (``us.amazon.nova-micro-v1:0``); None when the catalogue does not list it."""
+        if self.rulebase is None:
+            return None
+        wanted = {ref.id}
+        head, _, rest = ref.id.partition(".")
+        if head in _GEO_PREFIXES and rest:
+            wanted.add(rest)
+        for entry in self.rulebase.models.values():
+            if wanted & {entry.id, entry.base_model_id, entry.inference_model_id}:
+                return entry
+        return None
+
+    def price_for(self, ref: ModelRef):
+        """The sourced price for this id (cross-region profiles resolve to the model's price)."""
+        price = self.prices.for_model(ref.id)
+        head, _, rest = ref.id.partition(".")
+        if price is None and head in _GEO_PREFIXES and rest:
+            price = self.prices.for_model(rest)
+        return price
+
     def caches(self, ref: ModelRef) -> tuple[bool, str]:
-        """Whether to place a cache point for this model, and why (the catalogue's word or the config's)."""
-        if ref.prompt_caching is not True and ref.prompt_caching is not False:
-            if self.rulebase is not None:
-                wanted = {ref.id}
-                head, _, rest = ref.id.partition(".")
-                if head in _GEO_PREFIXES and rest:
-                    wanted.add(rest)  # a cross-region inference profile (us.amazon.nova-micro-v1:0)
-                for entry in self.rulebase.models.values():
-                    ids = {entry.id, getattr(entry, "base_model_id", None), getattr(entry, "inference_model_id", None)}
-                    if wanted & ids and getattr(entry, "prompt_caching", None) is not None:
-                        return bool(entry.prompt_caching), f"catalogue: {entry.name} prompt_caching={entry.prompt_caching}"
-            price = self.prices.for_model(ref.id)
-            if price is not None:
-                return bool(price.prompt_caching), f"price table: {price.name} prompt_caching={price.prompt_caching}"
-            return False, "the catalogue does not list this model; set prompt_caching: true in the config if it caches"
-        return bool(ref.prompt_caching), f"config: prompt_caching={ref.prompt_caching}"
+        """Whether to place a cache point for this model, and why (the config's word, else the catalogue's
+        or the price table's: either saying the model caches is enough; both are sourced)."""
+        if ref.prompt_caching is True or ref.prompt_caching is False:
+            return bool(ref.prompt_caching), f"config: prompt_caching={ref.prompt_caching}" + self._minimum_text(ref)
+        entry = self.catalogue_entry(ref)
+        price = self.price_for(ref)
+        if entry is not None and entry.prompt_caching:
+            cited = ", ".join(getattr(entry, "prompt_caching_sources", None) or entry.sources)
+            return True, f"catalogue: {entry.name} caches prompts (sources: {cited})" + self._minimum_text(ref)
+        if price is not None and price.prompt_caching:
+            return True, f"price table: {price.name} caches prompts" + self._minimum_text(ref)
+        if entry is not None:
+            return False, f"catalogue: {entry.name} does not cache prompts"
+        if price is not None:
+            return False, f"price table: {price.name} has no prompt caching"
+        return False, "the catalogue does not list this model; set prompt_caching: true in the config if it caches"
+
+    def min_cache_tokens(self, ref: ModelRef) -> tuple[int | None, str]:
+        """The smallest prefix the model caches and where the figure comes from (None: no source gives one)."""
+        if ref.min_cache_tokens is not None:
+            return ref.min_cache_tokens, "config"
+        price = self.price_for(ref)
+        if price is not None and price.min_cacheable_tokens is not None:
+            return price.min_cacheable_tokens, f"price table, {price.name}"
+        return None, "not documented in the sources"
+
+    def _minimum_text(self, ref: ModelRef) -> str:
+        minimum, where = self.min_cache_tokens(ref)
+        if minimum is None:
+            return "; minimum cacheable prefix not documented in the sources (the measured hit share shows it)"
+        return f"; minimum cacheable prefix {minimum:,} tokens ({where})"
+
+    def cache_rate_note(self, ref: ModelRef) -> str | None:
+        """Why cached tokens are billed at the full input price, when they are."""
+        price = self.price_for(ref)
+        if price is None or (price.prompt_caching and self.prices.prompt_caching is not None):
+            return None
+        return (f"no sourced cache rate for {price.name}: cached input tokens are counted at the full input price "
+                "(an upper bound)")
 
     def provider_kind(self, ref: ModelRef) -> str:
         return self.cfg.providers[ref.provider].type
@@ -288,7 +338,8 @@ class Prompting:
         elif wants_json:
             messages.append(("assistant", "{"))
             prefilled = True
-        use_cache = cache and estimate_tokens(system) >= ref.min_cache_tokens
+        minimum, _ = self.min_cache_tokens(ref)
+        use_cache = cache and (minimum is None or estimate_tokens(system) >= minimum)
         return ChatRequest(model=ref.id, messages=tuple(messages), system=system, max_tokens=self.cfg.max_tokens,
                            temperature=self.cfg.temperature, cache_system=use_cache,
                            response_schema=schema_text), prefilled
@@ -331,7 +382,7 @@ class Prompting:
     # costs ----------------------------------------------------------------------------------------------------
     def row_cost(self, ref: ModelRef, row: dict[str, Any], batch: bool = False) -> float | None:
         """US dollars for one answered call, cached input at the cache rates; None without a price."""
-        price = self.prices.for_model(ref.id)
+        price = self.price_for(ref)
         if price is None:
             return None
         inp = int(row.get("input_tokens") or 0)
@@ -354,7 +405,7 @@ class Prompting:
     def upper_bound(self, ref: ModelRef, request, calls: int) -> float | None:
         """An upper bound in US dollars for ``calls`` requests like ``request`` (input = characters / 3,
         output = max_tokens, no cache discount); None without a sourced price."""
-        price = self.prices.for_model(ref.id)
+        price = self.price_for(ref)
         if price is None:
             return None
         chars = len(request.system or "") + sum(len(t) for _, t in request.messages)

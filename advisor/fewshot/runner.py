@@ -90,7 +90,7 @@ def measure(prompting: Prompting, variant: Variant, examples, rows: dict[str, di
             prefilled: dict[tuple[str, str], bool]) -> tuple[VariantResult, dict[str, dict]]:
     """Quality, cost per 1,000 requests, cache hit share and latency of one variant; and per-example detail."""
     scores, costs, latencies = [], [], []
-    tokens, cached = 0, 0
+    tokens, cached, out_tokens = 0, 0, 0
     errors = 0
     unpriced = False
     detail: dict[str, dict] = {}
@@ -111,6 +111,7 @@ def measure(prompting: Prompting, variant: Variant, examples, rows: dict[str, di
             costs.append(cost)
         total, read = prompting.input_tokens_total(variant.ref, row)
         tokens += total
+        out_tokens += int(row.get("output_tokens") or 0)
         cached += read
         if row.get("latency_ms") is not None:
             latencies.append(float(row["latency_ms"]))
@@ -122,5 +123,6 @@ def measure(prompting: Prompting, variant: Variant, examples, rows: dict[str, di
         quality=100.0 * sum(scores) / n if n else 0.0, count=n, errors=errors,
         cost_per_1000=None if unpriced or not costs else 1000.0 * sum(costs) / len(costs),
         input_tokens=tokens / answered if answered else 0.0, cached_share=cached / tokens if tokens else 0.0,
-        latency_ms=statistics.median(latencies) if latencies else None, extra=dict(variant.meta))
+        latency_ms=statistics.median(latencies) if latencies else None, extra=dict(variant.meta),
+        output_tokens=out_tokens / answered if answered else 0.0)
     return result, detail

@@ -389,7 +389,8 @@ class ModelSpec(Strict):
     serving: list[Literal["on_demand_deployment", "provisioned_throughput"]] = ["provisioned_throughput"]
     # Lower is preferred when several models fit (the smallest, cheapest model that fits first).
     preference: int = 100
-    prompt_caching: bool = False
+    prompt_caching: bool = False  # Bedrock takes a cachePoint for this model (prompt_caching_sources)
+    prompt_caching_sources: list[str] = []
     lifecycle: Lifecycle
     hyperparameters: dict[str, HyperparameterRange] = {}
     hyperparameter_sources: list[str] = []

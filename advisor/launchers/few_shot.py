@@ -109,7 +109,7 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "few-shot") -> 
     if kmax:
         requests.append(Request(_service(prompting, ref), _operation(prompting, ref),
                                 {"variant": f"static-k{kmax}", "example": first.id, **provider.build_request(request)}))
-    price = prompting.prices.for_model(ref.id)
+    price = prompting.price_for(ref)
     estimate = 0.0 if price is not None else None
     for k in ks:
         block = [s.example for s in static[:k]]
@@ -121,6 +121,9 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "few-shot") -> 
     if rec is not None and getattr(rec, "path", None) not in (None, PATH):
         notes.append(f"the recommendation for these answers is {rec.path!r}, not few_shot; measuring anyway")
     notes.append(f"prompt caching: {'a cache point after the static block' if caches else 'none'} ({why})")
+    rate_note = prompting.cache_rate_note(ref) if caches else None
+    if rate_note:
+        notes.append(rate_note)
     notes.append("answers as " + ("structured output (JSON Schema)" if ref.structured_output and prompting.loaded.schema
                                   is not None else "a prefilled '{'" if prompting.loaded.schema is not None
                                   or cfg.answer_field else "plain text"))
@@ -342,7 +345,8 @@ def report_sections(runner: Runner, table: list[dict], summary: dict, artefacts:
     caching = Section("Prompt caching", paragraphs=[
         f"Cache point after the static system prompt: {'yes' if ctx.get('caching') else 'no'} "
         f"({ctx.get('caching_why')}).",
-        "cache_hit_share is the share of input tokens the provider reported as read from its cache."])
+        "cache_hit_share is the share of input tokens the provider reported as read from its cache."]
+        + [n for n in [runner.prompting.cache_rate_note(runner.prompting.cfg.model)] if n and ctx.get("caching")])
     prod = Section("Production artefacts", bullets=[f"{k}: {v}" for k, v in artefacts.items() if k != "command"],
                    paragraphs=["Re-run the sweep (answers already cached are free):"], code=artefacts["command"])
     return [result, table_s, caching, prod]

@@ -41,11 +41,36 @@ def inputs_from_args(args, answers: dict[str, Any] | None = None) -> dict[str, A
         "test": file_input(getattr(args, "test", None), "test file", "--test"),
         "config": file_input(getattr(args, "config", None), "config file", "--config"),
         "monthly_requests": answers.get("monthly_requests"),
-        "economics_answers": {k: answers.get(k) for k in (
-            "monthly_requests", "input_tokens_per_request", "output_tokens_per_request", "cacheable_prefix_tokens",
-            "provisioned_throughput_hourly_usd", "fine_tuning_training_cost_usd", "setup_cost_usd",
-            "payback_months", "gpu_hourly_usd", "training_examples") if answers.get(k) is not None},
+        "economics_answers": {k: answers.get(k) for k in ECONOMICS_KEYS if answers.get(k) is not None},
     }
+
+
+# The answers the cost model reads (advisor.economics), and the two that rule custom options out.
+ECONOMICS_KEYS = ("monthly_requests", "input_tokens_per_request", "output_tokens_per_request",
+                  "cacheable_prefix_tokens", "few_shot_extra_tokens", "offline_share_percent",
+                  "output_token_saving_percent", "peak_requests_per_minute", "model_unit_tokens_per_minute",
+                  "provisioned_throughput_hourly_usd", "fine_tuning_training_cost_usd", "gpu_hourly_usd",
+                  "setup_cost_usd", "payback_months", "training_examples", "must_stay_on_claude",
+                  "open_weights_viable")
+
+
+def economics_target(rec, rulebase) -> str | None:
+    """The catalogue id of the fine-tuning target the advice priced: the recommendation's model, else the
+    model its economics priced as the custom option, else the catalogue's choice for these answers."""
+    model = getattr(rec, "model", None)
+    if model is not None:
+        return model.id
+    econ = getattr(rec, "economics", None)
+    for option in getattr(econ, "options", None) or []:
+        if option.kind == "custom" and option.model:
+            return option.model
+    if rulebase is None:
+        return None
+    from advisor.engine.engine import today_from_env
+    from advisor.engine.target import choose_target
+
+    chosen = choose_target(rulebase.models, getattr(rec, "answers", None) or {}, today_from_env()).model
+    return chosen.id if chosen is not None else None
 
 
 def _setup(inputs, rulebase):
@@ -77,10 +102,13 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "stay-on-prompt
         requests.append(Request(_service(prompting, ref), _operation(prompting, ref),
                                 {"role": role, "example": examples[0].id,
                                  **_provider_object(prompting, ref).build_request(request)}))
-        if prompting.prices.for_model(ref.id) is None:
+        if prompting.price_for(ref) is None:
             notes.append(f"no sourced price for {ref.id}: its costs show '-' (add it with `prices:` in the config)")
         notes.append(f"{role} model {ref.id}: cache point {'after the static system prompt' if caches else 'none'} "
                      f"({why})")
+        rate_note = prompting.cache_rate_note(ref) if caches else None
+        if rate_note:
+            notes.append(f"{role} model: {rate_note}")
     if rec is not None and getattr(rec, "path", None) not in (None, PATH):
         notes.append(f"the recommendation for these answers is {rec.path!r}, not stay_on_prompts; measuring anyway")
     judge = cfg.escalate.judge
@@ -97,7 +125,7 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "stay-on-prompt
              bills=judge is not None, cost_unit="per token" if judge else ""),
         Step("report", "Write the comparison, the caching plan, the offline share and when to look again"),
     ]
-    context = {"caching": caching, "region": None}
+    context = {"caching": caching, "region": None, "economics_target": economics_target(rec, rulebase)}
     return Plan(PATH, name, inputs, steps, notes, context)
 
 
@@ -187,7 +215,8 @@ class Runner(StepRunner):
                     "Reason in at most 4 sentences inside <reason></reason>, then give the verdict "
                     "<judgement>PASS</judgement> or <judgement>FAIL</judgement>.")
             items.append(BatchItem(f"judge/{e.id}", judge.provider,
-                                   ChatRequest(model=judge.id, messages=(("user", text),), max_tokens=300), {"id": e.id}))
+                                   ChatRequest(model=judge.id, messages=(("user", text),), max_tokens=300),
+                                   {"id": e.id}))
         result = run_batch(items, self.prompting.make_providers(), self.dir / "judge.jsonl",
                            BatchOptions(cache_dir=default_cache_dir()))
         verdicts, costs = {}, []
@@ -234,7 +263,7 @@ class Runner(StepRunner):
             "cascade", f"{small.model} -> {large.model}", 0, "cascade", 100.0 * sum(scores) / n, n, 0,
             None if unpriced else 1000.0 * sum(costs) / n, small.input_tokens, small.cached_share,
             statistics.median(latencies) if latencies else None,
-            {"escalated_share": round(escalated / n, 3), "escalated_because": counts})
+            {"escalated_share": round(escalated / n, 3), "escalated_because": counts}, small.output_tokens)
         small.extra["escalated_share"] = 0.0
         large.extra["escalated_share"] = 1.0
         return [small, large, cascade]
@@ -277,39 +306,120 @@ def summarise(runner: Runner, table: list[dict]) -> dict[str, Any]:
             blended = per_1000 * (1 - share) + per_1000 * share * mult
             out["offline"].append({"offline_share": share, "cost_per_1000_usd": round(blended, 6),
                                    "saving_per_1000_usd": round(per_1000 - blended, 6)})
-    # when to look again: the volume at which a fine-tuned model's fixed monthly cost equals the bill
-    from advisor.economics import cost_model
-
-    answers = dict(runner.inputs.get("economics_answers") or {})
-    econ = cost_model(p.prices, answers)
-    ft = econ.option("fine_tuned_provisioned")
-    out["monthly_requests"] = answers.get("monthly_requests")
     cheapest = min((r for r in table if r["cost_per_1000_usd"] is not None and r["quality"] >= large["quality"] - 2),
                    key=lambda r: r["cost_per_1000_usd"], default=None)
     out["serving"] = cheapest["variant"] if cheapest else None
-    if ft is None or ft.fixed_monthly_usd is None:
-        out["look_again"] = None
-        out["look_again_text"] = ("Not computed: answer provisioned_throughput_hourly_usd (and fine_tuning_training_cost_usd, "
-                                  "setup_cost_usd) in the answers file to get the monthly volume at which a fine-tuned "
-                                  "model would cost less than prompting.")
-    elif cheapest is None:
-        out["look_again"] = None
+    out.update(look_again(runner, cheapest))
+    return out
+
+
+# The custom options a decision would still consider (the same rule as the economics' verdict).
+def _candidates(values: dict[str, Any]) -> list[str]:
+    if values.get("must_stay_on_claude") is True:
+        return []
+    viable = values.get("open_weights_viable")
+    if viable is True:
+        return ["distilled_self_hosted"]
+    if viable is False:
+        return ["custom_on_demand", "custom_provisioned"]
+    return ["custom_on_demand", "custom_provisioned", "distilled_self_hosted"]
+
+
+def look_again(runner: Runner, serving: dict | None) -> dict[str, Any]:
+    """When to ask the fine-tuning question again: for each custom option the economics prices
+    (:func:`advisor.economics.cost_model`, with the fine-tuning target from the catalogue and the tokens
+    per request measured here unless the answers give them), the monthly volume at which it costs less
+    than serving on prompts at the measured cost; the smallest of them is the answer."""
+    import math
+
+    from advisor.economics import HOURS_PER_MONTH, Target, cost_model
+    from advisor.engine.engine import today_from_env
+
+    p = runner.prompting
+    answers = dict(runner.inputs.get("economics_answers") or {})
+    out: dict[str, Any] = {"monthly_requests": answers.get("monthly_requests"), "look_again": None,
+                           "look_again_options": []}
+    if serving is None:
         out["look_again_text"] = "Not computed: no priced variant (add prices for the models in the config)."
-    else:
-        per_request = cheapest["cost_per_1000_usd"] / 1000
-        fixed = ft.fixed_monthly_usd + (ft.one_off_usd or 0.0) / econ.payback_months
-        volume = int(-(-fixed // per_request)) if per_request > 0 else None
-        out["look_again"] = volume
-        now = out["monthly_requests"]
-        if volume is None:
-            out["look_again_text"] = "Prompting costs nothing per request here; fine-tuning never pays off."
+        return out
+    values = dict(answers)
+    measured = {"input_tokens_per_request": round(serving.get("mean_input_tokens") or 0),
+                "output_tokens_per_request": round(serving.get("mean_output_tokens") or 0)}
+    for key, value in measured.items():
+        if values.get(key) is None and value > 0:
+            values[key] = value
+    out["economics_inputs"] = {k: values.get(k) for k in ("monthly_requests", "input_tokens_per_request",
+                                                           "output_tokens_per_request")}
+    if values.get("monthly_requests") is None:
+        values["monthly_requests"] = 1  # a break-even does not depend on today's volume; the model needs one
+    spec = runner.rulebase.models.get(runner.ctx.get("economics_target") or "")
+    target = None if spec is None else Target(
+        id=spec.id, name=spec.name, on_demand_deployment="on_demand_deployment" in spec.serving,
+        provisioned_throughput="provisioned_throughput" in spec.serving)
+    econ = cost_model(p.prices, values, target, today_from_env())
+    out["target"] = spec.id if spec is not None else None
+    per_request = serving["cost_per_1000_usd"] / 1000
+    one_off = sum(x for x in (values.get("fine_tuning_training_cost_usd"), values.get("setup_cost_usd"))
+                  if isinstance(x, (int, float)) and not isinstance(x, bool))
+    missing: list[tuple[str, str]] = []  # (what to answer, for which option)
+    for option in (econ.option(c) for c in _candidates(values)):
+        if option is None:
+            continue
+        row: dict[str, Any] = {"option": option.id, "title": option.title, "monthly_requests": None}
+        if option.computed:
+            fixed = (option.fixed_monthly_usd or 0.0) + (option.one_off_usd or 0.0) / econ.payback_months
+            custom = option.per_request_usd or 0.0
+            row["basis"] = (f"${custom * 1000:.4f} per 1,000 requests, ${option.fixed_monthly_usd or 0:,.2f} a month "
+                            f"fixed, ${option.one_off_usd or 0:,.2f} one-off over {econ.payback_months} months")
+        elif option.id == "custom_provisioned" and values.get("provisioned_throughput_hourly_usd") is not None \
+                and set(option.missing_inputs) <= {"peak_requests_per_minute", "model_unit_tokens_per_minute"}:
+            # Without the peak traffic and a unit's throughput the unit count is unknown; one unit is the
+            # least Provisioned Throughput bills, so this volume is the earliest it could pay off.
+            hourly = float(values["provisioned_throughput_hourly_usd"])
+            fixed, custom = hourly * HOURS_PER_MONTH + one_off / econ.payback_months, 0.0
+            row["basis"] = (f"at least one model unit: ${hourly:g}/hour x {HOURS_PER_MONTH} hours + "
+                            f"(${one_off:,.2f} one-off / {econ.payback_months} months); answer "
+                            "peak_requests_per_minute and model_unit_tokens_per_minute for the unit count")
         else:
-            out["look_again_text"] = (
-                f"Ask the fine-tuning question again at about {volume:,} requests a month: there the "
-                f"{cheapest['variant']} bill (${per_request * 1000:.4f} per 1,000 requests, measured) reaches a "
-                f"fine-tuned model's fixed ${fixed:,.2f} a month ({ft.formula}"
-                + (f"; payback over {econ.payback_months} months, assumed" if econ.payback_assumed else "") + ")."
-                + (f" Today: {now:,} a month ({now / volume:.2%} of that)." if isinstance(now, int) and volume else ""))
+            needs = [m for m in option.missing_inputs if not (option.id == "custom_provisioned" and m in (
+                "peak_requests_per_minute", "model_unit_tokens_per_minute"))]
+            missing.append((", ".join(needs), option.title))
+            continue
+        saving = per_request - custom
+        if fixed <= 0:
+            missing.append(("fine_tuning_training_cost_usd or setup_cost_usd", option.title))
+            continue
+        row["fixed_monthly_usd"] = round(fixed, 2)
+        row["per_request_usd"] = round(custom, 8)
+        row["monthly_requests"] = math.ceil(fixed / saving) if saving > 0 else None
+        out["look_again_options"].append(row)
+    out["payback_months"], out["payback_assumed"] = econ.payback_months, econ.payback_assumed
+    reachable = [r for r in out["look_again_options"] if r["monthly_requests"] is not None]
+    now = out["monthly_requests"]
+    if reachable:
+        best = min(reachable, key=lambda r: r["monthly_requests"])
+        volume = best["monthly_requests"]
+        out["look_again"] = volume
+        out["look_again_option"] = best["option"]
+        out["look_again_text"] = (
+            f"Ask the fine-tuning question again at about {volume:,} requests a month: there the "
+            f"{serving['variant']} bill (${per_request * 1000:.4f} per 1,000 requests, measured) reaches the cost of "
+            f"{best['title']} (${best['fixed_monthly_usd']:,.2f} a month of fixed and spread one-off costs; "
+            f"{best['basis']}" + (f"; payback over {econ.payback_months} months, assumed" if econ.payback_assumed
+                                  else "") + ")."
+            + (f" Today: {now:,} a month ({now / volume:.2%} of that)." if isinstance(now, int) and volume else ""))
+    elif out["look_again_options"]:
+        out["look_again_text"] = ("Fine-tuning never pays off here: no custom option saves anything per request "
+                                  "against the measured prompting bill.")
+    elif not _candidates(values):
+        out["look_again_text"] = "Not computed: the answers rule out every custom option (must stay on Claude)."
+    else:
+        # Provisioned Throughput first: its hourly rate is the figure no source publishes.
+        missing.sort(key=lambda m: "provisioned_throughput_hourly_usd" not in m[0])
+        needed = "; ".join(f"{what} ({title})" for what, title in missing) or \
+            "provisioned_throughput_hourly_usd, fine_tuning_training_cost_usd or setup_cost_usd"
+        out["look_again_text"] = ("Not computed: answer " + needed + " in the answers file to get the monthly volume "
+                                  "at which a fine-tuned model would cost less than prompting.")
     return out
 
 
@@ -334,11 +444,14 @@ def sections(runner: Runner, table: list[dict], summary: dict):
     caching = runner.ctx["caching"]
     out.append(Section("Caching plan", bullets=[
         f"{role}: {c['model']}: cache point after the static system prompt: {'yes' if c['caches'] else 'no'} "
-        f"({c['why']}); measured cache hit share {summary['cache_hit_share'].get(role + '-only', 0):.0%} of input tokens"
+        f"({c['why']}); measured cache hit share "
+        f"{summary['cache_hit_share'].get(role + '-only', 0):.0%} of input tokens"
         for role, c in caching.items()], paragraphs=[
         "The prompt is static first: the instruction (and any examples) in the system prompt, the input last, so "
         "every request shares the cached prefix. The hit share is read from the providers' usage fields "
-        "(cacheReadInputTokens / prompt_tokens_details.cached_tokens)."]))
+        "(cacheReadInputTokens / prompt_tokens_details.cached_tokens)."]
+        + [f"{role}: {note}" for role, c in caching.items() if c["caches"]
+           for note in [runner.prompting.cache_rate_note(getattr(runner.prompting.cfg, role))] if note]))
     spec = BatchSpec(key=f"{runner.plan.name}-offline", model_id=runner.prompting.cfg.small.id,
                      role_arn="arn:aws:iam::ACCOUNT:role/ROLE", s3_uri="s3://BUCKET/PREFIX", records=[])
     offline_rows = summary["offline"]
@@ -349,7 +462,15 @@ def sections(runner: Runner, table: list[dict], summary: dict):
         f"The batch step (advisor.launchers.batch) sends CreateModelInvocationJob with jobName {spec.job_name}-like "
         "names, records as {recordId, modelInput} JSONL in S3."] if offline_rows else [
         "Not priced: the cascade has no price."]))
-    out.append(Section("When to look again", paragraphs=[summary["look_again_text"]]))
+    options = [{"option": r["title"], "break_even_requests_a_month": r["monthly_requests"],
+                "fixed_and_one_off_a_month_usd": r["fixed_monthly_usd"],
+                "per_1000_usd": round(r["per_request_usd"] * 1000, 6),
+                "basis": r["basis"]} for r in summary.get("look_again_options") or []]
+    target = summary.get("target")
+    out.append(Section("When to look again", table=options, paragraphs=[summary["look_again_text"]] + (
+        [f"Custom options priced by the economics for the catalogue's fine-tuning target {target}, at the tokens per "
+         "request measured here (unless the answers give them), against the measured prompting bill."]
+        if options else [])))
     command = rerun_command(PATH, runner.plan.name, runner.inputs, [("--test", "test"), ("--config", "config")])
     out.append(Section("Re-run", code=command))
     return out

@@ -190,7 +190,8 @@ def test_without_prices_or_examples(run_cli, env, server):
 def test_cache_point_follows_the_catalogue(run_cli, env, server, model, caches):
     files = write_data(env, test_size=2)
     config = write_config(env, server, kind="bedrock", caching="auto")
-    config.write_text(config.read_text().replace("model: {provider: local, id: m-large", f"model: {{provider: local, id: {model}"))
+    config.write_text(config.read_text().replace("model: {provider: local, id: m-large",
+                                                 f"model: {{provider: local, id: {model}"))
     r = launch(run_cli, files, config, "--dry-run", "--format", "json", "--k", "30")
     assert r.code == 0, r.err
     plan = json.loads(r.out)
@@ -199,3 +200,27 @@ def test_cache_point_follows_the_catalogue(run_cli, env, server, model, caches):
     assert (request["system"][-1] == {"cachePoint": {"type": "default"}}) is caches
     if model == "some-unlisted-model":
         assert "does not list this model" in plan["context"]["caching_why"]
+
+
+@pytest.mark.parametrize("model, k, cache_point, why", [
+    # Haiku 4.5 caches, but the price table's minimum is 4,096 tokens: a 5-example block is too short.
+    ("global.anthropic.claude-haiku-4-5-20251001-v1:0", 5, False, "minimum cacheable prefix 4,096 tokens (price table"),
+    # Nova Micro caches (catalogue) and no source gives a minimum: the cache point is placed and measured.
+    ("us.amazon.nova-micro-v1:0", 5, True, "minimum cacheable prefix not documented"),
+])
+def test_cache_point_uses_the_sourced_minimum(run_cli, env, server, model, k, cache_point, why):
+    files = write_data(env, test_size=2)
+    config = write_config(env, server, kind="bedrock", caching="auto")
+    text = config.read_text().replace(", min_cache_tokens: 50", "")
+    config.write_text(text.replace("model: {provider: local, id: m-large", f"model: {{provider: local, id: {model}"))
+    r = launch(run_cli, files, config, "--dry-run", "--format", "json", "--k", str(k))
+    assert r.code == 0, r.err
+    plan = json.loads(r.out)
+    assert plan["context"]["caching"] is True and why in plan["context"]["caching_why"]
+    system = plan["steps"][1]["requests"][0]["params"]["system"]
+    assert (system[-1] == {"cachePoint": {"type": "default"}}) is cache_point
+    # the same model with the config's own minimum: the config wins
+    config.write_text(config.read_text().replace(f"id: {model}", f"id: {model}, min_cache_tokens: 10"))
+    plan = json.loads(launch(run_cli, files, config, "--dry-run", "--format", "json", "--k", str(k)).out)
+    assert plan["steps"][1]["requests"][0]["params"]["system"][-1] == {"cachePoint": {"type": "default"}}
+    assert "10 tokens (config)" in plan["context"]["caching_why"]

@@ -99,14 +99,52 @@ def test_when_to_look_again_and_offline_share(run_cli, env, server):
     assert launch(run_cli, files, config, answers=answers).code == 0
     summary = json.loads((env / "state" / "stay-on-prompts" / "summary.json").read_text())
     serving = table(env)[summary["serving"]]
-    fixed = 20 * 730 + 1200 / 6
-    assert summary["look_again"] == math.ceil(fixed / (serving["cost_per_1000_usd"] / 1000))
+    per_request = serving["cost_per_1000_usd"] / 1000
+    # The catalogue's target for these answers is Nova Micro, served on demand (per token, at its sourced
+    # price) or on Provisioned Throughput; the economics prices both at the tokens measured on the test set.
+    assert summary["target"] == "nova-micro"
+    tokens = summary["economics_inputs"]
+    assert tokens["input_tokens_per_request"] == round(serving["mean_input_tokens"]) > 0
+    assert tokens["output_tokens_per_request"] == round(serving["mean_output_tokens"]) > 0
+    options = {o["option"]: o["monthly_requests"] for o in summary["look_again_options"]}
+    # Provisioned Throughput: no peak traffic answered, so at least one model unit, billed every hour.
+    assert options["custom_provisioned"] == math.ceil((20 * 730 + 1200 / 6) / per_request)
+    # On demand: the one-off cost spread over the payback, against what each request saves.
+    nova = (tokens["input_tokens_per_request"] * 0.035 + tokens["output_tokens_per_request"] * 0.14) / 1e6
+    assert options["custom_on_demand"] == math.ceil((1200 / 6) / (per_request - nova))
+    # The earliest volume at which fine-tuning could pay off is when to look again.
+    assert summary["look_again"] == options["custom_on_demand"] < options["custom_provisioned"]
     offline = summary["offline"][0]
     assert offline["offline_share"] == 0.4
     assert offline["cost_per_1000_usd"] == pytest.approx(table(env)["cascade"]["cost_per_1000_usd"] * (0.6 + 0.4 * 0.5),
                                                          rel=1e-4)
     md = (env / "state" / "stay-on-prompts" / "report.md").read_text()
     assert f"Ask the fine-tuning question again at about {summary['look_again']:,} requests a month" in md
+
+
+def test_look_again_counts_model_units_and_respects_the_answers(run_cli, env, server):
+    files = write_data(env, test_size=5)
+    answers = env / "answers3.yaml"
+    answers.write_text("gap_is_factual_recall: false\nfew_shot_examples_tried: 30\nmonthly_requests: 200000\n"
+                       "provisioned_throughput_hourly_usd: 20\npeak_requests_per_minute: 100\n"
+                       "model_unit_tokens_per_minute: 1000\nfine_tuning_training_cost_usd: 300\n"
+                       "open_weights_viable: false\n")
+    assert launch(run_cli, files, write_config(env, server), answers=answers).code == 0
+    summary = json.loads((env / "state" / "stay-on-prompts" / "summary.json").read_text())
+    per_request = table(env)[summary["serving"]]["cost_per_1000_usd"] / 1000
+    tokens = summary["economics_inputs"]
+    units = math.ceil(100 * (tokens["input_tokens_per_request"] + tokens["output_tokens_per_request"]) / 1000)
+    assert units > 1 and summary["payback_assumed"] and summary["payback_months"] == 12
+    options = {o["option"]: o for o in summary["look_again_options"]}
+    assert "distilled_self_hosted" not in options  # open weights ruled out
+    assert options["custom_provisioned"]["monthly_requests"] == math.ceil((units * 20 * 730 + 300 / 12) / per_request)
+    md = (env / "state" / "stay-on-prompts" / "report.md").read_text()
+    assert "payback over 12 months, assumed" in md
+    # a team that must stay on Claude has no custom option to compare
+    answers.write_text(answers.read_text() + "must_stay_on_claude: true\n")
+    assert launch(run_cli, files, write_config(env, server), "--name", "claude", answers=answers).code == 0
+    summary = json.loads((env / "state" / "claude" / "summary.json").read_text())
+    assert summary["look_again"] is None and "rule out every custom option" in summary["look_again_text"]
 
 
 def test_look_again_asks_for_the_missing_price(run_cli, env, server):
