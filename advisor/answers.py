@@ -40,7 +40,7 @@ class AnswersFile:
 def load_answers(path: Path | str) -> AnswersFile:
     """Read an answers file; malformed or non-mapping content raises :class:`InputError` (exit 2)."""
     from_stdin = str(path) == STDIN
-    text = read_text(path, "answers file", max_bytes=MAX_ANSWERS_BYTES)
+    text = read_text(path, "answers file", max_bytes=MAX_ANSWERS_BYTES, allow_stdin=True)
     path = Path("<stdin>") if from_stdin else Path(path)
     # Standard input has no suffix: JSON when it starts like a JSON object.
     is_json = path.suffix.lower() == ".json" or (from_stdin and text.lstrip().startswith(("{", "[")))

@@ -7,25 +7,30 @@ from pathlib import Path
 
 from advisor.errors import InputError, Location
 
-__all__ = ["STDIN", "MAX_ANSWERS_BYTES", "read_text"]
+__all__ = ["STDIN", "MAX_ANSWERS_BYTES", "MAX_YAML_BYTES", "read_text"]
 
 # The name that means "standard input" where a command reads a file.
 STDIN = "-"
 # Answers files are a few kilobytes; a cap keeps `--answers /dev/zero` from reading until memory runs out.
 MAX_ANSWERS_BYTES = 4 * 1024 * 1024
+# Rule files and other YAML documents: far larger than any real one, small enough to refuse a device.
+MAX_YAML_BYTES = 64 * 1024 * 1024
 
 
-def read_text(path: str | Path, what: str = "file", max_bytes: int | None = None) -> str:
+def read_text(path: str | Path, what: str = "file", max_bytes: int | None = None, allow_stdin: bool = False) -> str:
     """The UTF-8 text of ``path``; a missing, unreadable or non-UTF-8 file raises :class:`InputError`.
 
     ``what`` names the file in messages ("answers file", "rule file", …). With ``max_bytes`` at most that
-    many bytes are read; a longer file (or a device such as /dev/zero) is refused. ``-`` reads standard
-    input (only when ``max_bytes`` is given, i.e. for files that may come from a pipe).
+    many bytes are read; a longer file (or a device such as /dev/zero) is refused. With ``allow_stdin``,
+    ``-`` reads standard input (with the same cap).
     """
     name = str(path)
-    where = Location("<stdin>" if name == STDIN and max_bytes is not None else name)
+    from_stdin = allow_stdin and name == STDIN
+    if from_stdin and max_bytes is None:
+        max_bytes = MAX_ANSWERS_BYTES
+    where = Location("<stdin>" if from_stdin else name)
     try:
-        if name == STDIN and max_bytes is not None:
+        if from_stdin:
             stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
             if stream is None:
                 raw = sys.stdin.read(max_bytes + 1).encode("utf-8")

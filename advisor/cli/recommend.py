@@ -53,9 +53,12 @@ def run(args: argparse.Namespace) -> int:
     except Exception:
         _blame_rulebase_if_broken(rulebase, args.rules)
         raise
+    if not rec.path:
+        # Undetermined: make sure it is not a broken rule base asking what it cannot use (only on this path,
+        # the check takes about 0.1 s).
+        _blame_rulebase_if_broken(rulebase, args.rules)
     if not rec.path and not rec.missing:
         # Nothing decided and nothing left to ask: the rule base has a hole, not the answers.
-        _blame_rulebase_if_broken(rulebase, args.rules)
         raise _invalid_rulebase(
             [RuleBaseError("no rule decides a path for these answers and no question is left to ask")], args.rules)
     text = render_report(rec, args.format, rulebase)

@@ -111,7 +111,7 @@ def _bad_scalar_location(node: yaml.Node | None, path: str) -> Location:
 
 def read_yaml(path: Path | str) -> YamlDocument:
     """Read and parse a YAML file; unreadable or non-UTF-8 files raise :class:`InputError`."""
-    from advisor.files import read_text
+    from advisor.files import MAX_YAML_BYTES, read_text
 
-    text = read_text(path)
+    text = read_text(path, max_bytes=MAX_YAML_BYTES)
     return parse_yaml_text(text, str(path))
