@@ -45,6 +45,12 @@ def run(args: argparse.Namespace) -> int:
     except AnswerError:
         _blame_rulebase_if_broken(rulebase, args.rules)
         raise
+    from advisor.errors import clean_for_terminal, verbosity
+
+    if verbosity() > 0:
+        source = args.rules or "the shipped rule base"
+        print(clean_for_terminal(f"advisor: rule base {rulebase.version} ({rulebase.hash}) from {source}; "
+                                 f"{len(answers)} answers read from {answers_file.path}"), file=sys.stderr)
     engine = make_engine(rulebase, args.prices)
     try:
         rec = engine.recommend(answers)
@@ -63,8 +69,6 @@ def run(args: argparse.Namespace) -> int:
             [RuleBaseError("no rule decides a path for these answers and no question is left to ask")], args.rules)
     text = render_report(rec, args.format, rulebase)
     if args.format == "text":
-        from advisor.errors import clean_for_terminal
-
         text = clean_for_terminal(text)
     write_output(text, args.output, force=True)
     return EXIT_OK if rec.path else EXIT_UNDETERMINED

@@ -281,3 +281,11 @@ def test_shell_completion_scripts(run_cli, shell):
     if shell == "bash" and shutil.which("bash"):
         check = subprocess.run(["bash", "-n"], input=result.out, text=True, capture_output=True)
         assert check.returncode == 0, check.stderr
+
+
+def test_verbose_says_what_was_read_and_quiet_prints_only_the_result(tmp_path, run_cli):
+    answers = write(tmp_path, "answers.yaml", RAG)
+    result = run_cli("-v", "recommend", "--answers", answers, "--format", "json")
+    assert result.code == 0 and "rule base" in result.err and "2 answers read from" in result.err and "answers.yaml" in result.err
+    result = run_cli("-q", "recommend", "--answers", answers, "--format", "json")
+    assert result.code == 0 and result.err == ""
