@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from advisor.errors import AnswerError, InputError, Location
-from advisor.files import read_text
+from advisor.files import MAX_ANSWERS_BYTES, STDIN, read_text
 from advisor.knowledge.models import Question
 
 __all__ = ["UNSURE", "AnswersFile", "load_answers", "validate_answer", "validate_answers", "save_answers"]
@@ -39,14 +39,27 @@ class AnswersFile:
 
 def load_answers(path: Path | str) -> AnswersFile:
     """Read an answers file; malformed or non-mapping content raises :class:`InputError` (exit 2)."""
-    path = Path(path)
-    text = read_text(path, "answers file")
+    from_stdin = str(path) == STDIN
+    text = read_text(path, "answers file", max_bytes=MAX_ANSWERS_BYTES, allow_stdin=True)
+    path = Path("<stdin>") if from_stdin else Path(path)
+    # Standard input has no suffix: JSON when it starts like a JSON object.
+    is_json = path.suffix.lower() == ".json" or (from_stdin and text.lstrip().startswith(("{", "[")))
 
-    if path.suffix.lower() == ".json":
+    if is_json:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON: {exc.msg}", Location(str(path), exc.lineno, exc.colno)) from None
+        except RecursionError:
+            raise InputError("JSON nested too deeply", Location(str(path))) from None
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            import re
+
+            long_run = re.search(r"\d{4300,}", text)
+            line = text.count("\n", 0, long_run.start()) + 1 if long_run else None
+            message = ("a number with more than 4,300 digits; quote it if it is text" if long_run
+                       else f"unusable JSON: {_short(str(exc), 120)}")
+            raise InputError(message, Location(str(path), line)) from None
         lines = _json_key_lines(text)
 
         def locate(qid, _prefix=None):
@@ -80,7 +93,7 @@ def load_answers(path: Path | str) -> AnswersFile:
         answers, metadata = data, {}
     for key in answers:
         if not isinstance(key, str):
-            raise AnswerError(f"question ids are strings; found {key!r}", Location(str(path)))
+            raise AnswerError(f"question ids are strings; found {_show(key)}", Location(str(path)))
     return AnswersFile(str(path), dict(answers), metadata, locate)
 
 
@@ -117,7 +130,7 @@ def validate_answer(question: Question, value: Any, choices: list[str] | None = 
             return value
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
-        raise ValueError(f"expected yes/no (true or false), got {value!r}")
+        raise ValueError(f"expected yes/no (true or false), got {_show(value)}")
     if kind in ("int", "number"):
         number = _to_number(value, integer=kind == "int")
         dom = question.domain
@@ -130,7 +143,7 @@ def validate_answer(question: Question, value: Any, choices: list[str] | None = 
         allowed = choices or question.domain.choices or []
         if isinstance(value, str) and value in allowed:
             return value
-        raise ValueError(f"expected one of {', '.join(allowed)}; got {value!r}")
+        raise ValueError(f"expected one of {', '.join(allowed)}; got {_show(value)}")
     # text
     if isinstance(value, (dict, list)):
         raise ValueError(f"expected text, got {_kind(value)}")
@@ -142,13 +155,13 @@ def validate_answer(question: Question, value: Any, choices: list[str] | None = 
 
 def _to_number(value: Any, integer: bool) -> int | float:
     if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(f"expected a number, got {_show(value)}")
     if isinstance(value, str):
         cleaned = value.strip().replace(",", "").replace("_", "")
         try:
             value = float(cleaned) if not integer or "." in cleaned or "e" in cleaned.lower() else int(cleaned)
         except ValueError:
-            raise ValueError(f"expected a {'whole ' if integer else ''}number, got {value!r}") from None
+            raise ValueError(f"expected a {'whole ' if integer else ''}number, got {_show(value)}") from None
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("expected a finite number")
@@ -158,12 +171,41 @@ def _to_number(value: Any, integer: bool) -> int | float:
             return int(value)
         return value
     if isinstance(value, int):
-        return value if integer else float(value)
+        if integer:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(f"expected a number in range, got {_fmt(value)}") from None
     raise ValueError(f"expected a number, got {_kind(value)}")
 
 
 def _fmt(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
+    """A number for a message; very long integers are summarised (no float overflow, no 4,300-digit limit)."""
+    if isinstance(number, int) and not isinstance(number, bool):
+        if number.bit_length() > 200:
+            return f"a number of about {int(number.bit_length() * 0.30103)} digits"
+        return str(number)
+    try:
+        return str(int(number)) if float(number).is_integer() else str(number)
+    except (OverflowError, ValueError):
+        return "a number out of range"
+
+
+def _show(value: Any) -> str:
+    """``value`` for a message: repr (control characters escaped), summarised when long."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return _fmt(value)
+    if isinstance(value, (dict, list)):
+        return _kind(value)
+    try:
+        return _short(repr(value), 80)
+    except (ValueError, RecursionError):
+        return type(value).__name__
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def validate_answers(rulebase, answers_file: AnswersFile) -> dict[str, Any]:
@@ -173,7 +215,7 @@ def validate_answers(rulebase, answers_file: AnswersFile) -> dict[str, Any]:
         question = rulebase.questions.get(qid)
         if question is None:
             known = ", ".join(sorted(rulebase.questions))
-            raise AnswerError(f"unknown question id {qid!r} (known ids: {known})", answers_file.location(qid))
+            raise AnswerError(f"unknown question id {_show(qid)} (known ids: {known})", answers_file.location(qid))
         if value is None:
             continue
         try:

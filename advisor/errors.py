@@ -24,6 +24,36 @@ EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNDETERMINED = 3
+# An unexpected exception: a bug in advisor, not in the input (sysexits' EX_SOFTWARE). One line on
+# stderr names the crash log holding the traceback; ``--debug`` prints the traceback too.
+EXIT_INTERNAL = 70
+
+# Control characters a terminal would act on (ESC, BEL, backspace, carriage return, C1 controls, …);
+# newline and tab stay. Bidirectional overrides are included: they reorder what the reader sees.
+_CONTROL = {c for c in range(0x20) if c not in (0x09, 0x0A)} | {0x7F} | set(range(0x80, 0xA0)) | {
+    0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069}
+_CONTROL_TABLE = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" for c in _CONTROL}
+
+
+def clean_for_terminal(text: str) -> str:
+    """``text`` with every terminal control character shown as an escape (``\\x1b``), never acted on.
+
+    Used for user text (answers, file names, messages quoting files) printed as plain text.
+    """
+    return text.translate(_CONTROL_TABLE)
+
+
+_verbosity = 0
+
+
+def set_verbosity(level: int) -> None:
+    """-1 for ``-q`` (results and errors only), 0 by default, 1+ for ``-v``."""
+    global _verbosity
+    _verbosity = level
+
+
+def verbosity() -> int:
+    return _verbosity
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,38 @@ def economist_from_env(prices_file: str | None = None) -> Economist:
     path = prices_file or os.environ.get(PRICES_ENV)
     if not path:
         return Economist()
-    return Economist(load_user_prices(path), path)
+    prices = load_user_prices(path)
+    check_price_sanity(prices, path)
+    return Economist(prices, path)
+
+
+def check_price_sanity(prices: PricesFile, path: str) -> None:
+    """Every number in a user's price file is finite and not negative (an infinite price made the
+    economics say "breaks even at 0 requests a month"); the error names the file and line."""
+    import math
+
+    from advisor.errors import InputError
+
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), prices.model_dump(by_alias=True))]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(((*where, k), v) for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(((*where, i), v) for i, v in enumerate(value))
+        elif isinstance(value, float) and not isinstance(value, bool) and (not math.isfinite(value) or value < 0):
+            from advisor.knowledge.yamlio import read_yaml
+
+            try:
+                location = read_yaml(path).locate(where)
+            except InputError:
+                location = None
+            from advisor.errors import Location
+
+            label = ".".join(str(p) for p in where)
+            problem = "is not a finite number" if not math.isfinite(value) else "is negative"
+            raise InputError(f"price {label} {problem} ({value}); prices are finite amounts of at least 0",
+                             location or Location(str(path)))
 
 
 def derive_economics(rulebase, values: Mapping[str, Any], target: Target | None = None, today: dt.date | None = None,

@@ -60,6 +60,12 @@ _OP_TEXT = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: "
             ast.In: "in", ast.NotIn: "not in"}
 
 
+# Limits that keep a hostile or broken rule file from exhausting the parser (a condition nested 20,000
+# deep used to end in MemoryError): real conditions are one line and a few levels deep.
+MAX_CONDITION_CHARS = 2000
+MAX_CONDITION_DEPTH = 40
+
+
 class ConditionSyntaxError(RuleBaseError):
     """A condition that does not parse or uses something outside the language."""
 
@@ -100,14 +106,61 @@ def parse_condition(text: Any, location: Location | None = None) -> Condition:
     if not isinstance(text, str) or not text.strip():
         raise ConditionSyntaxError("a condition must be a non-empty string", location)
     source = " ".join(text.split())  # YAML folded text may carry newlines
+    if len(source) > MAX_CONDITION_CHARS:
+        raise ConditionSyntaxError(
+            f"condition {_brief(source)} is {len(source):,} characters long; the limit is {MAX_CONDITION_CHARS:,} "
+            "(split it into several conditions)", location)
+    depth = _bracket_depth(source)
+    if depth > MAX_CONDITION_DEPTH:
+        raise ConditionSyntaxError(
+            f"condition {_brief(source)} nests brackets {depth} deep; the limit is {MAX_CONDITION_DEPTH}", location)
     try:
         tree = ast.parse(source, mode="eval").body
     except SyntaxError as exc:
         raise ConditionSyntaxError(
-            f"condition {source!r} does not parse: {exc.msg}", _shift(location, exc.offset)
+            f"condition {_brief(source)} does not parse: {exc.msg}", _shift(location, exc.offset)
         ) from None
-    _check(tree, source, location)
+    except (RecursionError, MemoryError):
+        raise ConditionSyntaxError(f"condition {_brief(source)} is nested too deeply to parse", location) from None
+    depth = _tree_depth(tree)
+    if depth > MAX_CONDITION_DEPTH:
+        raise ConditionSyntaxError(
+            f"condition {_brief(source)} nests operators {depth} deep; the limit is {MAX_CONDITION_DEPTH}", location)
+    _check(tree, _brief(source, 200), location)
     return Condition(source, tree)
+
+
+def _brief(source: str, limit: int = 80) -> str:
+    """The condition quoted for a message, shortened when long."""
+    return repr(source if len(source) <= limit else source[: limit - 1] + "…")
+
+
+def _bracket_depth(source: str) -> int:
+    depth = deepest = 0
+    quote = None
+    for ch in source:
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return deepest
+
+
+def _tree_depth(tree: ast.AST) -> int:
+    """Depth of the syntax tree, without recursion (``not not not …`` has no brackets but is deep)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _shift(location: Location | None, offset: int | None) -> Location | None:
@@ -123,16 +176,16 @@ def _check(node: ast.AST, source: str, location: Location | None) -> None:
         if not isinstance(child, allowed):
             col = getattr(child, "col_offset", 0) + 1
             raise ConditionSyntaxError(
-                f"condition {source!r} uses {type(child).__name__}, which the rule language does not allow "
+                f"condition {source} uses {type(child).__name__}, which the rule language does not allow "
                 "(use names, literals, and/or/not, comparisons and `in`)",
                 _shift(location, col),
             )
         if isinstance(child, ast.Constant) and not isinstance(child.value, (int, float, str, bool, type(None))):
-            raise ConditionSyntaxError(f"condition {source!r} has an unsupported literal", location)
+            raise ConditionSyntaxError(f"condition {source} has an unsupported literal", location)
         if isinstance(child, ast.UnaryOp) and isinstance(child.op, ast.USub) and not (
             isinstance(child.operand, ast.Constant) and isinstance(child.operand.value, (int, float))
         ):
-            raise ConditionSyntaxError(f"condition {source!r}: unary minus applies to numbers only", location)
+            raise ConditionSyntaxError(f"condition {source}: unary minus applies to numbers only", location)
 
 
 def _comparisons(tree: ast.expr):

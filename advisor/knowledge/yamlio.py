@@ -67,14 +67,51 @@ def parse_yaml_text(text: str, path: str) -> YamlDocument:
         raise InputError(f"malformed YAML: {problem}", Location(path, line, col)) from None
     except yaml.YAMLError as exc:
         raise InputError(f"malformed YAML: {exc}", Location(path)) from None
+    except RecursionError:
+        raise InputError("YAML nested too deeply", Location(path)) from None
+    except (ValueError, OverflowError) as exc:
+        # A scalar that looks like a date or number but is not one (2026-13-45, an integer of more than
+        # 4,300 digits): find which, for the line.
+        raise InputError(_bad_scalar_message(exc), _bad_scalar_location(node, path)) from None
     finally:
         loader.dispose()
     return YamlDocument(path, data, node)
 
 
+def _bad_scalar_message(exc: Exception) -> str:
+    text = str(exc)
+    if "integer string conversion" in text or "digits" in text:
+        return "a number with more than 4,300 digits; quote it if it is text"
+    return f"a value YAML reads as a date or number is not a valid one ({text}); quote it if it is text"
+
+
+def _bad_scalar_location(node: yaml.Node | None, path: str) -> Location:
+    """The first scalar whose construction fails, walked without recursion."""
+    constructor = yaml.SafeLoader("")
+    stack = [node] if node is not None else []
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.ScalarNode):
+            try:
+                constructor.construct_object(current, deep=True)
+            except Exception:  # noqa: BLE001 - this is the scalar that failed
+                mark = current.start_mark
+                return Location(path, mark.line + 1, mark.column + 1)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            for key, value in reversed(current.value):
+                stack.extend((value, key))
+    return Location(path)
+
+
 def read_yaml(path: Path | str) -> YamlDocument:
     """Read and parse a YAML file; unreadable or non-UTF-8 files raise :class:`InputError`."""
-    from advisor.files import read_text
+    from advisor.files import MAX_YAML_BYTES, read_text
 
-    text = read_text(path)
+    text = read_text(path, max_bytes=MAX_YAML_BYTES)
     return parse_yaml_text(text, str(path))
