@@ -57,6 +57,7 @@ Progress: ``on_result(row, progress)`` is called on the runner's thread for ever
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import queue
@@ -293,8 +294,6 @@ class LedgerLock:
         self._fh: Any = None
 
     def acquire(self, wait: bool = False, announce: Callable[[str], None] | None = None) -> "LedgerLock":
-        import fcntl
-
         fh = open(self.path, "a+", encoding="utf-8")
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -318,8 +317,6 @@ class LedgerLock:
 
     def release(self) -> None:
         if self._fh is not None:
-            import fcntl
-
             fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None

@@ -16,6 +16,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from advisor.aws import AwsError, call
@@ -178,8 +179,6 @@ def run_batch(spec: BatchSpec, bedrock, s3, state: dict[str, Any], save: Callabl
 
 def eval_rows(tasks, cfg, out_dir, make_row) -> list[dict[str, Any]]:
     """Run each batch variant's pending tasks as one batch job; one ledger row per task (joined on recordId)."""
-    from pathlib import Path
-
     from advisor.aws import AwsContext
     from advisor.providers.bedrock import BedrockConverse
 

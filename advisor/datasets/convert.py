@@ -50,7 +50,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -616,10 +619,6 @@ def convert_file(source: str | Path, source_format: str, target_format: str, out
     name untouched). Raises :class:`InputError` (exit 2) naming the file; ``options`` are those of
     :func:`convert`.
     """
-    import os
-    import sys
-    import tempfile
-
     if output is None or str(output) == STDIN:
         return convert(source, source_format, target_format, sys.stdout, model=model, **options)
     target = Path(output)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
+import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -248,9 +250,6 @@ def _umask() -> int:
 @contextmanager
 def _spooled_stdin(out_dir):
     """Standard input copied to a temporary file (in the output folder's parent when it exists)."""
-    import shutil
-    import sys
-
     folder = Path(out_dir).parent if Path(out_dir).parent.is_dir() else None
     try:
         handle = tempfile.NamedTemporaryFile(prefix=".advisor-stdin-", suffix=".jsonl", dir=folder, delete=False)

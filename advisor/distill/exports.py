@@ -25,9 +25,12 @@ estimated as characters / 3 (Bedrock's conservative rule; no tokenizer is downlo
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
+import shutil
+import sys
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -222,9 +225,6 @@ def training_files(folder: Path) -> list[Path]:
 
 def trainer_available(trainer: str) -> str | None:
     """How to run ``trainer`` here, or None when it is not installed."""
-    import importlib.util
-    import shutil
-
     if trainer == "trl":
         return "python" if importlib.util.find_spec("trl") is not None else None
     exe = {"llamafactory": "llamafactory-cli", "axolotl": "axolotl"}[trainer]
@@ -232,8 +232,6 @@ def trainer_available(trainer: str) -> str | None:
 
 
 def train_argv(trainer: str, folder: Path) -> list[str] | None:
-    import sys
-
     found = trainer_available(trainer)
     if found is None:
         return None

@@ -28,6 +28,8 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -443,9 +445,6 @@ def collect(prompts: str | None, logs: list[str], log_format: str, filters: LogF
 
 def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     """Write records atomically (temporary file, fsync, rename); returns the count."""
-    import os
-    import tempfile
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     n = 0

@@ -13,10 +13,12 @@ re-runs rows that ended in an error; ``rerun_all`` starts fresh ledgers and igno
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import random
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -274,9 +276,6 @@ def _run_batch_variants(plan: Plan, items: list[BatchItem], options: RunOptions,
                         stats: RunStats) -> RunOptions:
     """Variants with ``batch: true`` go to Bedrock batch inference (one job per variant, outputs joined on
     ``recordId``); their rows land in the same ledger, so the request loop that follows skips them."""
-    import dataclasses
-    import time
-
     from advisor.batch import LedgerLock, _LedgerWriter
     from advisor.bedrock_batch import eval_rows
 

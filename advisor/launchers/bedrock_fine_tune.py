@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,6 @@ _NO_FALLBACK = {"NoCredentials", "ProfileNotFound", "NoRegion", "UnrecognizedCli
 def fault(point: str) -> None:
     """Fault injection for the crash tests: ``ADVISOR_LAUNCH_FAULT=<point>`` kills this process there."""
     if os.environ.get("ADVISOR_LAUNCH_FAULT") == point:
-        import signal
-
         os.kill(os.getpid(), signal.SIGKILL)
 
 
