@@ -71,7 +71,7 @@ def load_answers(path: Path | str) -> AnswersFile:
         data = doc.data
         nested = isinstance(data, dict) and isinstance(data.get("answers"), dict)
 
-        def locate(qid):
+        def locate(qid):  # type: ignore[misc]
             if qid is None:
                 return Location(str(path))
             return doc.locate(("answers", qid) if nested else (qid,))

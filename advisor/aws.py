@@ -12,6 +12,7 @@ resource and a fix (missing credentials, AccessDenied with the IAM action, throt
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -168,7 +169,6 @@ class AwsContext:
             from botocore import exceptions as bx
             from botocore.config import Config
 
-            import os
 
             retries: dict[str, Any] = {"mode": "standard"}
             if not os.environ.get("AWS_MAX_ATTEMPTS"):  # the standard variable wins when set

@@ -57,6 +57,7 @@ Progress: ``on_result(row, progress)`` is called on the runner's thread for ever
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import queue
@@ -72,7 +73,8 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 from advisor.errors import AdvisorError, InputError, location_for
 
 __all__ = ["BatchItem", "BatchOptions", "BatchResult", "BatchStats", "BatchProgress", "BatchAborted", "LedgerBusy",
-           "RetryPolicy", "BatchPlan", "plan_batch", "run_batch", "read_ledger", "backoff_delay", "call_with_retries", "ProgressPrinter",
+           "RetryPolicy", "BatchPlan", "plan_batch", "run_batch", "read_ledger", "backoff_delay", "call_with_retries",
+           "ProgressPrinter",
            "LedgerLock", "open_ledger_dir"]
 
 Mode = Literal["resume", "retry_errors", "rerun_all"]
@@ -186,7 +188,7 @@ def call_with_retries(provider, request, retry, rng: random.Random, stop: thread
         try:
             return provider.complete(request), attempt
         except ProviderError as exc:
-            exc.attempts = attempt
+            exc.attempts = attempt  # type: ignore[attr-defined]  # read back by the batch runner
             if exc.fatal or not exc.retryable or attempt >= retry.max_attempts or stop.is_set():
                 raise
             if wait(stop, backoff_delay(attempt, retry, exc.retry_after, rng)):
@@ -226,7 +228,7 @@ class _LedgerWriter:
     def __init__(self, path: Path, fsync: bool = True):
         self.path = path
         self.fsync = fsync
-        self._fh = None
+        self._fh: Any = None
 
     def open(self, fresh: bool) -> None:
         if fresh and self.path.exists():
@@ -289,11 +291,9 @@ class LedgerLock:
 
     def __init__(self, ledger_path: Path):
         self.path = ledger_path.with_name(ledger_path.name + ".lock")
-        self._fh = None
+        self._fh: Any = None
 
     def acquire(self, wait: bool = False, announce: Callable[[str], None] | None = None) -> "LedgerLock":
-        import fcntl
-
         fh = open(self.path, "a+", encoding="utf-8")
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -317,8 +317,6 @@ class LedgerLock:
 
     def release(self) -> None:
         if self._fh is not None:
-            import fcntl
-
             fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
@@ -380,7 +378,7 @@ class BatchPlan:
         """Keys of pending items whose answer is already in the response cache (they cost nothing)."""
         if cache_dir is None:
             return set()
-        from advisor.evals.cache import ResponseCache
+        from advisor.response_cache import ResponseCache
 
         cache = ResponseCache(cache_dir)
         try:
@@ -392,14 +390,14 @@ class BatchPlan:
 def plan_batch(items: Iterable[BatchItem], providers: dict[str, Any], ledger_path: str | Path,
                mode: Mode = "resume") -> BatchPlan:
     """Check the items (unique keys, known providers), address them, and find what is pending."""
-    from advisor.evals.cache import cache_key
+    from advisor.response_cache import cache_key
     from advisor.providers import ProviderError
 
     items = list(items)
     keys = [i.key for i in items]
     if len(set(keys)) != len(keys):
         seen: set[str] = set()
-        dup = next(k for k in keys if k in seen or seen.add(k))
+        dup = next(k for k in keys if k in seen or seen.add(k))  # type: ignore[func-returns-value]  # add() returns None: the first repeated key
         raise ValueError(f"batch keys must be unique: {dup!r} repeats")
     for item in items:
         if item.provider not in providers:
@@ -425,7 +423,7 @@ def plan_batch(items: Iterable[BatchItem], providers: dict[str, Any], ledger_pat
 def run_batch(items: Iterable[BatchItem], providers: dict[str, Any], ledger_path: str | Path,
               options: BatchOptions | None = None) -> BatchResult:
     """Run every item not already answered in ``ledger_path``; see the module docstring."""
-    from advisor.evals.cache import NoCache, ResponseCache
+    from advisor.response_cache import NoCache, ResponseCache
     from advisor.providers import ProviderError
 
     options = options or BatchOptions()

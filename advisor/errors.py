@@ -17,6 +17,7 @@ Every error carries the file (and line/column where there is one) so the CLI can
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,8 +76,6 @@ class Location:
 
 def _display_path(file: str) -> str:
     """A path relative to the working directory when it lies below it (shorter, clickable messages)."""
-    import os
-
     if os.path.isabs(file):
         try:
             rel = os.path.relpath(file)

@@ -146,7 +146,8 @@ def _cited(rb) -> list[tuple[str, list[str], Location]]:
     for i, w in enumerate(rb.warnings):
         out.append((w.id, w.sources, rb.locate("warnings.yaml", ("warnings", i, "sources"))))
     for t, i, j, _table, _spec, rule in _hp_rules(rb):
-        out.append((rule.id, rule.sources, rb.locate("hyperparameters.yaml", ("tables", t, "parameters", i, "rules", j, "sources"))))
+        where = ("tables", t, "parameters", i, "rules", j, "sources")
+        out.append((rule.id, rule.sources, rb.locate("hyperparameters.yaml", where)))
     if rb.hyperparameters:
         for t, table in enumerate(rb.hyperparameters.tables):
             out.append((table.id, table.sources, rb.locate("hyperparameters.yaml", ("tables", t, "sources"))))

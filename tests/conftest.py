@@ -12,6 +12,16 @@ REPO = Path(__file__).resolve().parent.parent
 RULES = REPO / "rules"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory):
+    # The rule-base cache and the eval response cache live in the user's cache folder. Give each test session (each
+    # pytest-xdist worker) its own, so tests never read answers another test cached or write into the real ~/.cache.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        mp.delenv("ADVISOR_CACHE_DIR", raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch):
     # Reports and warnings depend on the date; pin it so results are reproducible.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from rich.text import Text
 
-from advisor.engine.recommendation import Recommendation, SourceRef
+from advisor.engine.recommendation import Recommendation
 from advisor.values import show
 
 

@@ -50,10 +50,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from advisor.datasets.jsonl import MAX_LINE_BYTES, STDIN, LineError, decode_line, display_name, open_input, read_lines
 from advisor.datasets.records import RecordLimits, check_record
@@ -177,7 +180,8 @@ def _openai_reader(result: "ConvertResult"):
     def read(obj) -> Conversation:
         if not isinstance(obj, dict) or not isinstance(obj.get("messages"), list):
             raise _Skip("expected an object with a 'messages' list")
-        systems, turns = [], []
+        systems: list[Any] = []
+        turns: list[Any] = []
         zero_at: list[int] = []  # indexes in turns of weight-0 assistant turns
         for i, m in enumerate(obj["messages"]):
             if not isinstance(m, dict):
@@ -227,7 +231,7 @@ def _from_sharegpt(obj) -> Conversation:
     if not isinstance(obj, dict) or not isinstance(obj.get("conversations"), list):
         raise _Skip("expected an object with a 'conversations' list")
     system = obj.get("system")
-    turns = []
+    turns: list[Any] = []
     for i, m in enumerate(obj["conversations"]):
         if not isinstance(m, dict):
             raise _Skip(f"conversations[{i}] is not an object")
@@ -389,7 +393,7 @@ def read_tatqa(path: str | Path, system: str | None = TATQA_SYSTEM_PROMPT) -> It
 # --- writers ---------------------------------------------------------------------------------------
 
 def _to_bedrock(c: Conversation) -> dict:
-    record = {"system": c.system} if c.system else {}
+    record: dict[str, Any] = {"system": c.system} if c.system else {}
     record["messages"] = [{"role": r, "content": t} for r, t in c.turns]
     return record
 
@@ -412,7 +416,7 @@ def _to_distillation(c: Conversation, prompts_only: bool = False) -> dict:
         turns = turns[:-1]
     if not turns or turns[0][0] != "user" or len(turns) > 2 or (len(turns) == 2 and turns[1][0] != "assistant"):
         raise _Skip("distillation records hold one user turn and at most one assistant turn")
-    record = {"schemaVersion": "bedrock-conversation-2024"}
+    record: dict[str, Any] = {"schemaVersion": "bedrock-conversation-2024"}
     if c.system:
         record["system"] = [{"text": c.system}]
     record["messages"] = [{"role": r, "content": [{"text": t}]} for r, t in turns]
@@ -498,7 +502,7 @@ def _read_csv(path, prompt_field: str, completion_field: str, system: str | None
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
         csv.field_size_limit(CSV_FIELD_LIMIT)
     with open_input(path) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         reader = csv.DictReader(text)
         start = 1  # the physical line where the record being read begins
         try:
@@ -602,7 +606,7 @@ def convert(source: str | Path, source_format: str, target_format: str, out, *, 
                         continue
         result.skipped += 1
         if len(result.problems) < max_problems:
-            result.problems.append(item)
+            result.problems.append(item)  # type: ignore[arg-type]
     return result
 
 
@@ -615,10 +619,6 @@ def convert_file(source: str | Path, source_format: str, target_format: str, out
     name untouched). Raises :class:`InputError` (exit 2) naming the file; ``options`` are those of
     :func:`convert`.
     """
-    import os
-    import sys
-    import tempfile
-
     if output is None or str(output) == STDIN:
         return convert(source, source_format, target_format, sys.stdout, model=model, **options)
     target = Path(output)

@@ -140,7 +140,7 @@ _decode = _decoder.decode
 json_decode = _decode  # str -> value; NaN/Infinity raise ValueError
 # The C scanner itself: (value, end) for a value starting at an index, StopIteration when none does.
 # Calling it directly skips json's two Python-level wrapper calls per line (see validate's hot loop).
-scan_value = _decoder.scan_once
+scan_value = _decoder.scan_once  # type: ignore[attr-defined]  # the C scanner, not in the stubs
 
 
 def decode_line(data: bytes, first: bool = False):

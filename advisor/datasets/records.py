@@ -188,7 +188,7 @@ def _blocks(value, field: str, limits: RecordLimits, out: list[Finding], what: s
         return None
     if not value and not system:
         out.append(Finding("empty_text", field, f"{what} has no content blocks",
-                           f'add a text block: [{{"text": "..."}}], or drop the record'))
+                           'add a text block: [{"text": "..."}], or drop the record'))
         return None
     texts: list[str] = []
     other = False

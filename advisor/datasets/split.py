@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
+import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from advisor.datasets.jsonl import STDIN, LineError, decode_line, open_input, read_lines
 from advisor.datasets.records import RecordLimits, check_record, digests, quick_facts
@@ -197,7 +200,7 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
     names = {"train": "train.jsonl", "validation": "validation.jsonl", "test": "test.jsonl", "unused": "unused.jsonl"}
     if Path(path).resolve() in {(out / name).resolve() for name in names.values()}:
         raise UsageError(f"{path} would be overwritten by the split; choose another --out-dir")
-    handles: dict[str, tuple[Path, object]] = {}
+    handles: dict[str, tuple[Path, Any]] = {}
     try:
         for split in SPLITS:
             if split == "unused" and SPLITS.index("unused") not in assignment:
@@ -218,10 +221,10 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
                 data = line.data if line.data.endswith(b"\n") else line.data + b"\n"
                 handles[split][1].write(data)
                 result.counts[split] += 1
-        for split, (tmp, handle) in handles.items():
+        for _split, (_tmp, handle) in handles.items():
             handle.close()
-        for split, (tmp, handle) in handles.items():
-            os.replace(tmp, out / names[split])
+        for split, (part, _handle) in handles.items():
+            os.replace(part, out / names[split])
         if "validation" not in handles:
             stale = out / names["validation"]
             if stale.exists():  # an earlier run's validation file must not be mistaken for this one's
@@ -231,10 +234,10 @@ def split_dataset(path: str | Path, out_dir: str | Path, model, *, validation: f
         raise InputError(f"cannot write the split: {exc.strerror or exc}; no split files were written",
                          Location(str(out))) from None
     finally:
-        for tmp, handle in handles.values():
+        for part, handle in handles.values():
             handle.close()
-            if tmp.exists():
-                tmp.unlink()
+            if part.exists():
+                part.unlink()
     return result
 
 
@@ -247,9 +250,6 @@ def _umask() -> int:
 @contextmanager
 def _spooled_stdin(out_dir):
     """Standard input copied to a temporary file (in the output folder's parent when it exists)."""
-    import shutil
-    import sys
-
     folder = Path(out_dir).parent if Path(out_dir).parent.is_dir() else None
     try:
         handle = tempfile.NamedTemporaryFile(prefix=".advisor-stdin-", suffix=".jsonl", dir=folder, delete=False)

@@ -104,8 +104,8 @@ class DatasetStats:
         return {
             "file": self.file, "model": self.model, "records": self.records,
             "usable_records": self.usable_records, "skipped_lines": self.skipped_lines,
-            "tokens": self.tokens.to_dict(), "turns": self.turns.to_dict(),
-            "answer_chars": self.answer_chars.to_dict(), "answer_tokens": self.answer_tokens.to_dict(),
+            "tokens": self.tokens.to_dict(), "turns": self.turns.to_dict(),  # type: ignore[union-attr]
+            "answer_chars": self.answer_chars.to_dict(), "answer_tokens": self.answer_tokens.to_dict(),  # type: ignore[union-attr]
             "tokens_total": self.tokens_total, "with_system_prompt": self.with_system_prompt,
             "labels": self.labels,
             "hyperparameters": [
@@ -288,7 +288,7 @@ def training_price(rulebase, model_id: str) -> dict | None:
         source = sources[0] if sources else None
     else:
         get = raw.get if isinstance(raw, dict) else (lambda k, d=None: getattr(raw, k, d))
-        value = get("usd", None) or get("value", None) or get("price", None)
+        value = get("usd", None) or get("value", None) or get("price", None)  # type: ignore[assignment]
         source = get("source", None) or (list(get("sources", []) or []) or [None])[0]
         as_of = get("as_of", None)
     if value is None or source is None:

@@ -14,6 +14,7 @@ config file's folder. A minimal file::
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,7 +193,6 @@ class LoadedDistillConfig:
     def resolve(self, value: str | None) -> Path | None:
         if value is None:
             return None
-        import os
 
         p = Path(os.path.expanduser(value))
         return p if p.is_absolute() else self.base / p

@@ -56,7 +56,7 @@ def cascade(rows: list[dict[str, Any]], metric_key: str, bar: float) -> dict[str
     scores = [float(s) for s in scores if isinstance(s, (int, float))]
     if not scores:
         return {"share": None, "bar": bar, "prompts": 0}
-    meets = sum(s >= bar * 100 - 1e-9 for s in scores)
+    meets = sum(s >= bar * 100 - 1e-9 for s in scores)  # type: ignore[operator]
     return {"share": round(meets / len(scores), 4), "bar": bar, "prompts": len(scores), "meets_bar": meets,
             "threshold": f"send a request to the student when the router's {metric_key} estimate is ≥ {bar:g}; "
                          "escalate the rest to the teacher"}

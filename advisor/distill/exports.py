@@ -25,9 +25,12 @@ estimated as characters / 3 (Bedrock's conservative rule; no tokenizer is downlo
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
+import shutil
+import sys
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -173,13 +176,15 @@ def export_all(kept: Path, folder: Path, student_model: str, rulebase=None, over
     _write_text(folder / "llamafactory" / "train_lora.yaml", _yaml({
         "model_name_or_path": student_model, "stage": "sft", "do_train": True, "finetuning_type": "lora",
         "lora_rank": v["lora_r"], "lora_alpha": v["lora_alpha"], "lora_dropout": v["lora_dropout"],
-        "lora_target": "all", "dataset": "distill", "dataset_dir": str((folder / "llamafactory").resolve()), "template": "default",
-        "cutoff_len": v["max_length"], "output_dir": str((folder / "llamafactory" / "output").resolve()), "per_device_train_batch_size": 1,
+        "lora_target": "all", "dataset": "distill", "dataset_dir": str((folder / "llamafactory").resolve()),
+        "template": "default", "cutoff_len": v["max_length"],
+        "output_dir": str((folder / "llamafactory" / "output").resolve()), "per_device_train_batch_size": 1,
         "gradient_accumulation_steps": 8, "learning_rate": v["learning_rate"], "num_train_epochs": float(v["epochs"]),
         "lr_scheduler_type": "cosine", "warmup_ratio": 0.1, "logging_steps": 10, "save_steps": 500,
         "bf16": True, "overwrite_output_dir": True}))
     _write_text(folder / "axolotl" / "config.yaml", _yaml({
-        "base_model": student_model, "datasets": [{"path": str((folder / "axolotl" / "train.jsonl").resolve()), "ds_type": "json", "type": "chat_template",
+        "base_model": student_model,
+        "datasets": [{"path": str((folder / "axolotl" / "train.jsonl").resolve()), "ds_type": "json", "type": "chat_template",
                                                     "field_messages": "messages",
                                                     "message_property_mappings": {"role": "role",
                                                                                   "content": "content"},
@@ -220,9 +225,6 @@ def training_files(folder: Path) -> list[Path]:
 
 def trainer_available(trainer: str) -> str | None:
     """How to run ``trainer`` here, or None when it is not installed."""
-    import importlib.util
-    import shutil
-
     if trainer == "trl":
         return "python" if importlib.util.find_spec("trl") is not None else None
     exe = {"llamafactory": "llamafactory-cli", "axolotl": "axolotl"}[trainer]
@@ -230,8 +232,6 @@ def trainer_available(trainer: str) -> str | None:
 
 
 def train_argv(trainer: str, folder: Path) -> list[str] | None:
-    import sys
-
     found = trainer_available(trainer)
     if found is None:
         return None

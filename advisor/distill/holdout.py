@@ -37,7 +37,7 @@ def split(prompts: Path, train_out: Path, test_out: Path, *, fraction: float, mi
     n_test = test_size(len(groups), fraction, min_count, max_count)
     if len(groups) - n_test < 1:
         raise CheckFailed(f"{len(groups)} distinct prompts: too few to hold out a test set and still train")
-    test_keys = set(sorted(groups, key=groups.get)[:n_test])
+    test_keys = set(sorted(groups, key=groups.__getitem__)[:n_test])
     del groups
     train_n = write_jsonl(train_out, (r for r in iter_jsonl(prompts) if leak_key(r) not in test_keys))
     test_n = write_jsonl(test_out, (r for r in iter_jsonl(prompts) if leak_key(r) in test_keys))

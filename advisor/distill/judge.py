@@ -85,7 +85,7 @@ def read_labelled(path: Path) -> list[dict[str, Any]]:
             try:
                 obj = json.loads(line)
             except ValueError as exc:
-                raise InputError(f"not JSON: {exc.msg}", location_for(path, n)) from None
+                raise InputError(f"not JSON: {getattr(exc, 'msg', exc)}", location_for(path, n)) from None
             label = obj.get("label") if isinstance(obj, dict) else None
             if isinstance(label, bool):
                 label = "correct" if label else "incorrect"

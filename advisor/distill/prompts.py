@@ -28,6 +28,8 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -125,7 +127,7 @@ def read_prompts_file(path: str | Path) -> Iterator[dict[str, Any]]:
             try:
                 obj = json.loads(line)
             except ValueError as exc:
-                raise InputError(f"not JSON: {exc.msg}", location_for(path, n)) from None
+                raise InputError(f"not JSON: {getattr(exc, 'msg', exc)}", location_for(path, n)) from None
             if not isinstance(obj, dict):
                 raise InputError("each line must be a JSON object", location_for(path, n))
             try:
@@ -279,8 +281,7 @@ def _log_objects(text: str, where: str) -> Iterator[tuple[int, Any]]:
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            for i, obj in enumerate(json.loads(text), 1):
-                yield i, obj
+            yield from enumerate(json.loads(text), 1)
         except ValueError as exc:
             raise InputError(f"not JSON: {exc}", location_for(where)) from None
         return
@@ -289,7 +290,7 @@ def _log_objects(text: str, where: str) -> Iterator[tuple[int, Any]]:
             try:
                 yield n, json.loads(line)
             except ValueError as exc:
-                raise InputError(f"not JSON: {exc.msg}", location_for(where, n)) from None
+                raise InputError(f"not JSON: {getattr(exc, 'msg', exc)}", location_for(where, n)) from None
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -370,9 +371,9 @@ def select(entries: Iterable[tuple[LogEntry, str]], filters: LogFilters) -> Iter
             continue
         if (filters.since or filters.until) and entry.when is None:
             continue
-        if filters.since and entry.when.date() < filters.since:
+        if filters.since and entry.when.date() < filters.since:  # type: ignore[union-attr]  # when is set: checked above
             continue
-        if filters.until and entry.when.date() > filters.until:
+        if filters.until and entry.when.date() > filters.until:  # type: ignore[union-attr]  # when is set: checked above
             continue
         if any(entry.tags.get(k) != v for k, v in filters.tags.items()):
             continue
@@ -444,9 +445,6 @@ def collect(prompts: str | None, logs: list[str], log_format: str, filters: LogF
 
 def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     """Write records atomically (temporary file, fsync, rename); returns the count."""
-    import os
-    import tempfile
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     n = 0

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from advisor.launchers.ledger import write_json_atomic
+from advisor.files import write_json_atomic
 
 
 def _md(text: Any) -> str:

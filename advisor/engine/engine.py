@@ -129,7 +129,7 @@ class Engine:
                 values[qid] = value
         view = dict(values)
         for qid in pending_unsure:
-            assumed = questions[qid].unsure.assume
+            assumed = questions[qid].unsure.assume  # type: ignore[union-attr]  # only questions with an unsure entry are pending
             if assumed is not None and not questions[qid].derivable_from:
                 view[qid] = assumed
         target = choose_target(self.rulebase.models, view, self.today)
@@ -149,12 +149,12 @@ class Engine:
         open_derivable: list[str] = []
         for qid in pending_unsure:
             q = questions[qid]
-            if qid in derived_keys or q.unsure.assume is None:
+            if qid in derived_keys or q.unsure.assume is None:  # type: ignore[union-attr]
                 continue
             if q.derivable_from:
                 open_derivable.append(qid)
-            values[qid] = q.unsure.assume
-            assumptions.append(r.Assumption(question=qid, assumed=q.unsure.assume, because=" ".join(q.unsure.because.split())))
+            values[qid] = q.unsure.assume  # type: ignore[union-attr]
+            assumptions.append(r.Assumption(question=qid, assumed=q.unsure.assume, because=" ".join(q.unsure.because.split())))  # type: ignore[union-attr]
         values.setdefault("economics_disagree", False)
         values.update(self._facts(target))
         resolved = Resolved(values=values, assumptions=assumptions, derived=derived_keys, open_derivable=open_derivable,
@@ -166,8 +166,8 @@ class Engine:
 
     def _facts(self, target: TargetChoice) -> dict[str, Any]:
         facts: dict[str, Any] = {"today": self.today.isoformat()}
-        for model in self.rulebase.models.values():
-            facts["status_" + model.id.replace("-", "_")] = model.status_on(self.today)
+        for spec in self.rulebase.models.values():
+            facts["status_" + spec.id.replace("-", "_")] = spec.status_on(self.today)
         model = target.model
         facts["has_target"] = model is not None
         if model is not None:
@@ -252,7 +252,7 @@ class Engine:
         if winner is not None:
             # A "not sure" the economics could still replace with a number-based answer keeps the path open.
             read = {n for c in winner.rule.when for n in c.names}
-            asked = []
+            asked: list[str] = []
             for qid in resolved.open_derivable:
                 if qid in read:
                     asked.extend(q for q in self.rulebase.questions[qid].derivable_from
@@ -407,7 +407,7 @@ class Engine:
             plan_missing = _unique(self.open_decision_questions(answers) + plan_missing)
         readiness = []
         if "readiness" in carries:
-            wanted = outcome.readiness
+            wanted = outcome.readiness  # type: ignore[union-attr]  # the winner's outcome exists (the rule base is checked)
             for item in rb.readiness:
                 if wanted is not None and item.id not in wanted:
                     continue
@@ -513,7 +513,8 @@ class Engine:
             elif best.overall is True:
                 status = "outranked"
                 first = self.rulebase.outcomes.get(winner.rule.then) if winner else None
-                explanation = _sentence(f"{name} would fit too, but {first.ruled_out_as or first.title if first else 'another path'} "
+                better = first.ruled_out_as or first.title if first else "another path"
+                explanation = _sentence(f"{name} would fit too, but {better} "
                                         "comes first in the decision tree.")
             else:
                 status = "still_possible"
@@ -628,14 +629,15 @@ class Engine:
     def _notes(self, values: Mapping[str, Any], path: str | None) -> list[r.Note]:
         rb = self.rulebase
         notes: list[r.Note] = []
-        symptom = rb.symptoms.get(values.get("symptom")) if isinstance(values.get("symptom"), str) else None
+        symptom = rb.symptoms.get(values.get("symptom")) if isinstance(values.get("symptom"), str) else None  # type: ignore[arg-type]  # isinstance(..., str) checked on the same line
         if symptom is not None and symptom.fix:
             text = f"Usual cause: {symptom.cause} Fix: {symptom.fix}"
             if path and symptom.points_to and symptom.points_to != path:
                 other = rb.outcomes.get(symptom.points_to)
-                text += f" (This symptom usually points to “{other.title if other else symptom.points_to}”; try that fix as well.)"
+                points_to = other.title if other else symptom.points_to
+                text += f" (This symptom usually points to “{points_to}”; try that fix as well.)"
             notes.append(r.Note(kind="symptom", title=symptom.says, text=text, sources=source_refs(rb, symptom.sources)))
-        ptype = rb.problem_types.get(values.get("problem_type")) if isinstance(values.get("problem_type"), str) else None
+        ptype = rb.problem_types.get(values.get("problem_type")) if isinstance(values.get("problem_type"), str) else None  # type: ignore[arg-type]  # isinstance(..., str) checked on the same line
         if ptype is not None and ptype.fine_tuning != "unknown":
             notes.append(r.Note(
                 kind="problem_type", title=ptype.problem,

@@ -42,7 +42,7 @@ def table_html(rows: list[list[Any]]) -> str:
 
 def load_examples(path: Path, fmt: str | None = None, limit: int | None = None) -> list[Example]:
     """Read a test set; ``fmt`` is ``tatqa`` or ``jsonl`` (guessed from the suffix when None)."""
-    from advisor.evals.scoring import read_json, read_records
+    from advisor.evals.jsonio import read_json, read_records
 
     if fmt is None:
         fmt = "jsonl" if path.suffix in (".jsonl", ".ndjson") else "tatqa"
@@ -90,7 +90,7 @@ def load_examples(path: Path, fmt: str | None = None, limit: int | None = None) 
 
 def load_few_shot(path: Path, count: int | None) -> list[tuple[str, str]]:
     """Worked examples as (user, assistant) pairs from JSON Lines of ``{"user", "assistant"}``."""
-    from advisor.evals.scoring import read_records
+    from advisor.evals.jsonio import read_records
 
     records = read_records(path, lines=True)
     pairs = []
@@ -105,7 +105,7 @@ def load_few_shot(path: Path, count: int | None) -> list[tuple[str, str]]:
 
 def load_contexts(path: Path) -> dict[str, str]:
     """Retrieved context per example id, from JSON Lines of ``{"id", "context"}`` (lists are joined)."""
-    from advisor.evals.scoring import read_records
+    from advisor.evals.jsonio import read_records
 
     out: dict[str, str] = {}
     for number, rec in enumerate(read_records(path, lines=True), start=1):

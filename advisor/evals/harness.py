@@ -13,10 +13,12 @@ re-runs rows that ended in an error; ``rerun_all`` starts fresh ledgers and igno
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import random
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -25,6 +27,8 @@ from advisor.batch import (BatchAborted, BatchItem, BatchOptions, LedgerLock, Pr
                            call_with_retries, open_ledger_dir, plan_batch, run_batch)
 from advisor.errors import InputError, UsageError, location_for
 from advisor.evals.config import EvalConfig, LoadedConfig, VariantConfig, load_config
+from advisor.evals.common import NoPrices, ledger_key, row_key
+from advisor.evals.common import TemplateCache as _TemplateCache
 from advisor.evals.dataset import Example, load_contexts, load_examples, load_few_shot
 from advisor.providers import ChatRequest, ProviderError, make_provider
 
@@ -43,15 +47,6 @@ class Task:
     request: ChatRequest
     key: str  # ledger key
     repeat: int = 0
-
-
-def row_key(variant: str, example_id: str, repeat: int = 0):
-    """The key of :attr:`RunResult.rows`: ``(variant, id)`` for the first repeat, ``(variant, id, r)`` after."""
-    return (variant, example_id) if repeat == 0 else (variant, example_id, repeat)
-
-
-def ledger_key(variant: str, example_id: str, repeat: int = 0) -> str:
-    return f"{variant}/{example_id}" + (f"#{repeat}" if repeat else "")
 
 
 @dataclass
@@ -110,29 +105,7 @@ class Plan:
     subset: str = ""  # "", "first N", "random N (seed S)"
 
 
-class _TemplateCache:
-    def __init__(self):
-        from jinja2 import StrictUndefined
-        from jinja2.sandbox import SandboxedEnvironment
-
-        self.env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
-        self.compiled: dict[str, Any] = {}
-
-    def render(self, template: str, fields: dict[str, Any], where: str) -> str:
-        from jinja2 import TemplateError
-
-        try:
-            if template not in self.compiled:
-                self.compiled[template] = self.env.from_string(template)
-            return self.compiled[template].render(**fields)
-        except TemplateError as exc:
-            raise InputError(f"{where}: prompt template: {exc}") from None
-        except (RecursionError, OverflowError, ValueError, TypeError) as exc:
-            raise InputError(f"{where}: prompt template failed: {exc.__class__.__name__}: {exc}") from None
-
-
 def _load_prices(loaded: LoadedConfig):
-    from advisor.evals.report import _NoPrices
 
     try:
         from advisor.knowledge import load_rulebase
@@ -140,11 +113,11 @@ def _load_prices(loaded: LoadedConfig):
 
         table = prices_of(load_rulebase(None))
     except Exception as exc:  # the shipped table missing must not stop a run; costs show "-"
-        table = _NoPrices(str(exc))
+        table = NoPrices(str(exc))  # type: ignore[assignment]  # NoPrices stands in for the table
     if loaded.config.prices:
         from advisor.knowledge.prices import load_user_prices
 
-        user = load_user_prices(loaded.resolve(loaded.config.prices))
+        user = load_user_prices(loaded.resolve(loaded.config.prices))  # type: ignore[arg-type]  # the config's paths are set and resolved when this runs
         table = table.merged(user) if hasattr(table, "merged") else user
     return table
 
@@ -175,7 +148,7 @@ def plan_run(loaded: LoadedConfig, options: RunOptions | None = None) -> Plan:
     if options.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     data_path = loaded.resolve(cfg.dataset.path)
-    examples = load_examples(data_path, cfg.dataset.format, cfg.dataset.limit)
+    examples = load_examples(data_path, cfg.dataset.format, cfg.dataset.limit)  # type: ignore[arg-type]  # the config's paths are set and resolved when this runs
     if not examples:
         raise InputError("the test set is empty", location_for(data_path))
     if cfg.metric == "tatqa" and not all(isinstance(e.gold, dict) and "answer" in e.gold for e in examples):
@@ -185,7 +158,7 @@ def plan_run(loaded: LoadedConfig, options: RunOptions | None = None) -> Plan:
     if cfg.json_schema:
         from advisor.evals.schema import load_schema
 
-        schema = load_schema(loaded.resolve(cfg.json_schema))
+        schema = load_schema(loaded.resolve(cfg.json_schema))  # type: ignore[arg-type]  # the config's paths are set and resolved when this runs
     prices = _load_prices(loaded)
     providers: dict[str, Any] = {}
     names = {v.provider for v in cfg.variants} | ({cfg.judge.provider} if cfg.judge else set())
@@ -202,8 +175,8 @@ def plan_run(loaded: LoadedConfig, options: RunOptions | None = None) -> Plan:
     tasks: list[Task] = []
     per_variant: dict[str, tuple] = {}
     for v in cfg.variants:
-        shots = load_few_shot(loaded.resolve(v.few_shot.path), v.few_shot.count) if v.few_shot else []
-        contexts = load_contexts(loaded.resolve(v.context_file)) if v.context_file else None
+        shots = load_few_shot(loaded.resolve(v.few_shot.path), v.few_shot.count) if v.few_shot else []  # type: ignore[arg-type]  # the config's paths are set and resolved when this runs
+        contexts = load_contexts(loaded.resolve(v.context_file)) if v.context_file else None  # type: ignore[arg-type]  # the config's paths are set and resolved when this runs
         per_variant[v.name] = (shots, contexts)
     for example in examples:
         for v in cfg.variants:
@@ -288,7 +261,7 @@ def _batch_options(options: RunOptions, cache_dir, retry, progress_label: str, m
     mode = "rerun_all" if options.rerun_all else ("retry_errors" if options.retry_errors else "resume")
     printer = ProgressPrinter(progress_label, enabled=options.progress is not False,
                               tty=True if options.progress is True else None)
-    return BatchOptions(mode=mode, cache_dir=cache_dir, retry=retry, max_cost=max_cost, on_result=printer,
+    return BatchOptions(mode=mode, cache_dir=cache_dir, retry=retry, max_cost=max_cost, on_result=printer,  # type: ignore[arg-type]  # mode is one of the three
                         wait_for_lock=False, rng=options.rng, wait=options.wait), printer
 
 
@@ -303,17 +276,14 @@ def _run_batch_variants(plan: Plan, items: list[BatchItem], options: RunOptions,
                         stats: RunStats) -> RunOptions:
     """Variants with ``batch: true`` go to Bedrock batch inference (one job per variant, outputs joined on
     ``recordId``); their rows land in the same ledger, so the request loop that follows skips them."""
-    import dataclasses
-    import time
-
     from advisor.batch import LedgerLock, _LedgerWriter
-    from advisor.launchers.batch import eval_rows
+    from advisor.bedrock_batch import eval_rows
 
     ledger = out_dir / "results.jsonl"
     mode = "rerun_all" if options.rerun_all else ("retry_errors" if options.retry_errors else "resume")
     batch_keys = {t.key for t in plan.tasks if t.variant.batch}
     bitems = [i for i in items if i.key in batch_keys]
-    bplan = plan_batch(bitems, plan.providers, ledger, mode)
+    bplan = plan_batch(bitems, plan.providers, ledger, mode)  # type: ignore[arg-type]  # mode is one of the three
     pending = {i.key for i in bplan.pending}
     tasks = [t for t in plan.tasks if t.key in pending]
     if tasks:
@@ -325,7 +295,7 @@ def _run_batch_variants(plan: Plan, items: list[BatchItem], options: RunOptions,
                     "provider": item.provider, "model": item.request.model, "finished_at": time.time(),
                     **item.meta, **extra}
 
-        lock = LedgerLock(ledger).acquire(options.wait, announce=lambda m: None)
+        lock = LedgerLock(ledger).acquire(False, announce=lambda m: None)  # the run lock is held already
         try:
             rows = eval_rows(tasks, plan.loaded.config, out_dir, make_row)
             writer = _LedgerWriter(ledger)
@@ -354,7 +324,7 @@ def execute(plan: Plan, options: RunOptions, out_dir: Path) -> tuple[dict, dict,
     stats = RunStats()
     if options.announce is not None or options.max_cost is not None or options.dry_run:
         mode = "rerun_all" if options.rerun_all else ("retry_errors" if options.retry_errors else "resume")
-        bplan = plan_batch(items, plan.providers, out_dir / "results.jsonl", mode)
+        bplan = plan_batch(items, plan.providers, out_dir / "results.jsonl", mode)  # type: ignore[arg-type]  # mode is one of the three
         pending = bplan.pending
         cached = bplan.cached(cache_dir) if not options.rerun_all else set()
         estimate = estimate_cost(plan, [i for i in pending if i.key not in cached])

@@ -80,11 +80,11 @@ def parse_verdict(text: str | None, stop_reason: str | None = None) -> Verdict:
 def judge_items(plan, rows: dict) -> list[BatchItem]:
     """One judge call per answered row (errors are not judged: they already score 0)."""
     from advisor.evals.dataset import dumps_gold
-    from advisor.evals.harness import _TemplateCache, ledger_key, row_key
+    from advisor.evals.common import TemplateCache, ledger_key, row_key
 
     cfg = plan.loaded.config
     judge = cfg.judge
-    templates = _TemplateCache()
+    templates = TemplateCache()
     template = judge.prompt or DEFAULT_PROMPT
     items = []
     for task in plan.tasks:

@@ -17,6 +17,7 @@ Normalisations, stated so results can be reproduced:
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import statistics
@@ -131,8 +132,6 @@ def score_example(metric: str, gold: Any, prediction: Any, schema: dict | None =
 
 def json_scores(text: str, schema: dict | None) -> dict[str, float]:
     """``valid_json`` is 1 when the text parses as JSON; ``matches_schema`` when it also fits ``schema``."""
-    import json
-
     try:
         doc = json.loads(text)
     except (ValueError, TypeError, RecursionError):  # too deep or too long an integer counts as invalid

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from advisor.evals.common import NoPrices
 from advisor.evals.dataset import dumps_gold
 from advisor.evals.metrics import token_stats
 
@@ -135,15 +136,7 @@ def _prices(loaded):
     except Exception as exc:  # a missing price table must not lose a finished run's report
         if loaded.config.prices:
             raise
-        return _NoPrices(str(exc))
-
-
-class _NoPrices:
-    def __init__(self, why: str):
-        self.why = why
-
-    def for_model(self, model_id: str):
-        return None
+        return NoPrices(str(exc))
 
 
 def _prompts(cfg) -> dict[str, Any]:
@@ -159,7 +152,7 @@ def _prompts(cfg) -> dict[str, Any]:
 def build_report(result) -> Report:
     """Score every row of a :class:`~advisor.evals.harness.RunResult` and summarise per variant."""
     from advisor.evals import postprocess
-    from advisor.evals.harness import row_key
+    from advisor.evals.common import row_key
     from advisor.evals.judge import parse_verdict
     from advisor.evals.metrics import score_example
     from advisor.evals.stats import bootstrap_ci, paired_difference, spread
@@ -258,7 +251,7 @@ def build_report(result) -> Report:
         summary.latency_p50_ms = _percentile(latencies, 0.5)
         summary.latency_p95_ms = _percentile(latencies, 0.95)
         for key, minimum in v.thresholds.items():
-            value = summary.metrics.get(key)
+            value = summary.metrics.get(key)  # type: ignore[assignment]
             if value is None:
                 summary.threshold_misses.append(f"{v.name}: no metric {key!r} to compare with {minimum}")
             elif value < minimum:
@@ -471,11 +464,11 @@ def render_html(report: Report) -> str:
     primary = report.primary or PRIMARY.get(report.metric, keys[0] if keys else "")
     detail = []
     for ex_key in order:
-        cells = by_example[ex_key]
-        first = next(iter(cells.values()))
+        row_of = by_example[ex_key]
+        first = next(iter(row_of.values()))
         tds = []
         for name in names:
-            r = cells.get(name, {})
+            r = row_of.get(name, {})
             pred = r.get("prediction")
             pred_text = json.dumps(pred, ensure_ascii=False) if isinstance(pred, list) else str(pred or "")
             if r.get("scale"):

@@ -28,7 +28,7 @@ def _jsonschema():
 def _no_retrieval(uri: str):
     from referencing.exceptions import NoSuchResource
 
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
 
 
 def _registry_and_resolver(schema: Any):
@@ -36,7 +36,7 @@ def _registry_and_resolver(schema: Any):
     from referencing.jsonschema import DRAFT202012
 
     resource = Resource.from_contents(schema, default_specification=DRAFT202012)
-    registry = Registry(retrieve=_no_retrieval).with_resource(uri="", resource=resource)
+    registry = Registry(retrieve=_no_retrieval).with_resource(uri="", resource=resource)  # type: ignore[call-arg]
     return registry, registry.resolver_with_root(resource)
 
 
@@ -94,7 +94,7 @@ def make_validator(schema: Any, where=None):
 
 def load_schema(path: str | Path) -> Any:
     """Read a JSON Schema file and check it (meta-schema, references) before it is used."""
-    from advisor.evals.scoring import read_json
+    from advisor.evals.jsonio import read_json
 
     schema = read_json(path)
     if not isinstance(schema, (dict, bool)):

@@ -16,76 +16,13 @@ Gold ids without a prediction count as wrong; predictions for unknown ids are ig
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from advisor.errors import InputError, location_for
+from advisor.evals.jsonio import read_json, read_records
 
 METRICS = ("tatqa", "f1", "squad", "exact", "accuracy", "json")
-
-
-def _loads(text: str, path, line: int | None = None) -> Any:
-    """``json.loads`` with every failure a clear :class:`InputError`: malformed, nested too deep for
-    Python's recursion limit, or an integer longer than Python converts (4,300 digits)."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = location_for(path, line if line is not None else exc.lineno, exc.colno)
-        raise InputError(f"malformed JSON{' line' if line is not None else ''}: {exc.msg}", where) from None
-    except RecursionError:
-        raise InputError("JSON nested too deeply to read", location_for(path, line)) from None
-    except ValueError as exc:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
-        raise InputError(f"unreadable JSON value: {exc}", location_for(path, line)) from None
-
-
-def read_json(path: str | Path) -> Any:
-    """Parse a JSON file; errors name the file, line and column."""
-    return _loads(_read_text(path), path)
-
-
-def _read_text(path: str | Path) -> str:
-    import os
-    import stat
-
-    from advisor.files import read_text
-
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        mode = 0  # read_text reports missing or unreadable files
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # /dev/zero would be read until memory runs out
-        raise InputError("is a device, not a file", location_for(path))
-    return read_text(path)
-
-
-def read_records(path: str | Path, lines: bool | None = None) -> Any:
-    """A JSON document, or the list of objects of a JSON Lines file (blank lines skipped).
-
-    ``lines`` forces JSON Lines (True) or one JSON document (False); None guesses from the content."""
-    text = _read_text(path)
-    stripped = text.lstrip()
-    if lines is None:
-        lines = not (stripped.startswith("[") or (stripped.startswith("{") and not _looks_like_jsonl(stripped)))
-    if not lines:
-        return _loads(text, path)
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        records.append(_loads(line, path, number))
-    return records
-
-
-def _looks_like_jsonl(text: str) -> bool:
-    first = text.split("\n", 1)[0].strip()
-    if not first.endswith("}"):
-        return False
-    try:
-        json.loads(first)
-    except (ValueError, RecursionError):
-        return False
-    return "\n" in text.strip()
 
 
 def _id_map(doc: Any, path: str | Path, value_keys: tuple[str, ...]) -> dict[str, Any]:
@@ -197,7 +134,7 @@ def score_files(metric: str, gold_path: str | Path | None, predictions_path: str
         if schema is not None and not isinstance(schema, (dict, bool)):
             raise InputError("a JSON Schema must be an object", location_for(gold_path))
         try:
-            rows = [score_example("json", None, _unwrap_prediction(p), schema) for p in preds.values()]
+            rows = [score_example("json", None, _unwrap_prediction(p), schema) for p in preds.values()]  # type: ignore[arg-type]  # a boolean schema is valid JSON Schema
         except InputError as exc:
             raise InputError(exc.message, exc.location or location_for(gold_path)) from None
         return {"metric": metric, "count": len(rows),

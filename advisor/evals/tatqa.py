@@ -181,7 +181,7 @@ def extract_gold_answers(question: dict) -> tuple[str, list[str], str]:
     if answer_type in ("span", "multi-span"):
         answers = list(answer) if isinstance(answer, (list, tuple)) else [str(answer)]
     elif answer_type == "count":
-        answers = [str(int(float(answer)))]
+        answers = [str(int(float(answer)))]  # type: ignore[arg-type]
     else:
         answers = [str(answer)]
     return answer_type, answers, scale
@@ -198,7 +198,7 @@ def get_answer_str(answers: list, scale: str) -> list[str]:
                 if scale:
                     text = f"{text} {scale}"
             elif "%" in text:
-                text = "%.4f" % num
+                text = f"{num:.4f}"
             else:
                 text = "%.4f" % (round(num, 2) * scale_to_num(scale))
         elif scale:
@@ -214,7 +214,7 @@ def _add_percent_variant(strings: list[str], pred_scale: str, prediction: list) 
     if not pred_scale and "%" not in text and is_number(text):
         num = to_number(text)
         if num is not None:
-            strings.append("%.4f" % num)
+            strings.append(f"{num:.4f}")
     return strings
 
 

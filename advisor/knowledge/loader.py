@@ -60,7 +60,7 @@ class _Documents(UserDict):
         self._data = documents
 
     @property
-    def data(self) -> dict[str, YamlDocument]:  # type: ignore[override]
+    def data(self) -> dict[str, YamlDocument]:
         if self._data is None:
             self._data = self._read() if self._read is not None else {}
         return self._data

@@ -11,11 +11,10 @@ Jobs are looked up by name (real Bedrock accepts a name or an ARN; moto only a n
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -42,8 +41,6 @@ _NO_FALLBACK = {"NoCredentials", "ProfileNotFound", "NoRegion", "UnrecognizedCli
 def fault(point: str) -> None:
     """Fault injection for the crash tests: ``ADVISOR_LAUNCH_FAULT=<point>`` kills this process there."""
     if os.environ.get("ADVISOR_LAUNCH_FAULT") == point:
-        import signal
-
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -552,10 +549,10 @@ class Runner:
         digest = hashlib.sha256()
         tmp = target.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
-            for line, where, item in read_records(source, fmt):
+            for line, _where, item in read_records(source, fmt):
                 where_text = f"{source}:{line}" if line else str(source)
                 if not isinstance(item, Conversation):
-                    problems.append(f"{where_text}: {item.message}")
+                    problems.append(f"{where_text}: {item.message}")  # type: ignore[attr-defined]  # a ConvertError
                     continue
                 roles = [r for r, _ in item.turns]
                 if len(roles) < 2 or roles[0] != "user" or roles[-1] != "assistant" or any(
@@ -870,17 +867,3 @@ def job_running(ledger, aws: AwsContext) -> str | None:
         return None
     job = call(aws.client("bedrock"), "get_model_customization_job", name, jobIdentifier=name)
     return job["status"] if job["status"] in RUNNING else None
-
-
-def parse_metrics(path: Path, column: str) -> list[tuple[float, float]]:
-    """(step, loss) points of a Bedrock metrics CSV; rows without numbers are skipped."""
-    if not path.exists():
-        return []
-    points = []
-    with open(path, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(io.StringIO(fh.read())):
-            try:
-                points.append((float(row["step_number"]), float(row[column])))
-            except (KeyError, TypeError, ValueError):
-                continue
-    return points

@@ -23,10 +23,12 @@ confirms; ``--yes`` names them when it confirms.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -71,8 +73,6 @@ class StillRunning(Exception):
 
 def fault(point: str) -> None:
     if os.environ.get("ADVISOR_LAUNCH_FAULT") == point:
-        import signal
-
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -445,8 +445,6 @@ class Runner:
 
     # -- prompts and hold-out -------------------------------------------------------------------------
     def step_prompts(self, step):
-        import datetime as dt
-
         from advisor.distill.prompts import LogFilters, collect, require_some, write_jsonl
 
         lf = self.inputs.get("log_filters") or {}

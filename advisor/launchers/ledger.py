@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from advisor.errors import InputError, UsageError, location_for
+from advisor.files import write_json_atomic
 
 DEFAULT_STATE_DIR = Path(".advisor") / "launches"
 _NAME = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,39}")
@@ -34,32 +33,6 @@ def check_name(name: str) -> str:
 def token(name: str, step: str, salt: str = "") -> str:
     """The idempotency token for ``step`` of launch ``name`` (stable across re-runs, 1-64 hex chars)."""
     return hashlib.sha256(f"advisor-launch\0{name}\0{step}\0{salt}".encode()).hexdigest()[:64]
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True, default=str)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # the rename itself survives a power cut only once the directory is synced
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
 
 
 def _read_json(path: Path) -> Any:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +60,21 @@ def loss_svg(series: dict[str, list[tuple[float, float]]], width: int = 560, hei
     return "".join(parts)
 
 
-def _series(folder: Path) -> dict[str, list[tuple[float, float]]]:
-    from advisor.launchers.bedrock_fine_tune import parse_metrics
+def parse_metrics(path: Path, column: str) -> list[tuple[float, float]]:
+    """(step, loss) points of a Bedrock metrics CSV; rows without numbers are skipped."""
+    if not path.exists():
+        return []
+    points = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(io.StringIO(fh.read())):
+            try:
+                points.append((float(row["step_number"]), float(row[column])))
+            except (KeyError, TypeError, ValueError):
+                continue
+    return points
 
+
+def _series(folder: Path) -> dict[str, list[tuple[float, float]]]:
     return {"training": parse_metrics(folder / "metrics" / "training.csv", "training_loss"),
             "validation": parse_metrics(folder / "metrics" / "validation.csv", "validation_loss")}
 

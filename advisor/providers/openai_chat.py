@@ -35,7 +35,7 @@ class OpenAIChat:
         self.api_key_env = api_key_env
         self.concurrency = int(concurrency)
         self.timeout = float(timeout)
-        self._client = None
+        self._client: Any = None  # an httpx.Client, made on first use
         self._lock = threading.Lock()
 
     def endpoint(self) -> str:

@@ -145,7 +145,8 @@ def decision_tree_svg(rulebase, path_rule: str | None) -> str:
         if n.leaf_of is not None:
             rule = by_id[n.leaf_of]
             outcome = rulebase.outcomes.get(rule.then)
-            box_lines[n.key] = textwrap.wrap(outcome.title.replace("${model_name}", "a catalogue model") if outcome else rule.then, 30) + [f"[{rule.then}]"]
+            label = outcome.title.replace("${model_name}", "a catalogue model") if outcome else rule.then
+            box_lines[n.key] = textwrap.wrap(label, 30) + [f"[{rule.then}]"]
     # Column widths: room for the widest condition label written along the edges into each depth.
     start_w = text_width("start", 12) + 14
     xs = [start_w + 8]

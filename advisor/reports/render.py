@@ -11,7 +11,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from advisor.engine.engine import today_from_env
 from advisor.errors import UsageError
 from advisor.values import money, number, show
 

@@ -82,11 +82,11 @@ def render_text(rec: Recommendation) -> str:
         add(f"Rule base {rec.ruleset.name} {rec.ruleset.version} ({rec.ruleset.hash}); advice of {rec.date}")
         return "\n".join(out) + "\n"
     add(f"Recommendation: {rec.title}  [{rec.path}]")
-    add(f"Confidence: {rec.confidence.level} ({rec.confidence.score:.2f})")
-    for reason in rec.confidence.reasons:
+    add(f"Confidence: {rec.confidence.level} ({rec.confidence.score:.2f})")  # type: ignore[union-attr]  # a decided recommendation has a confidence
+    for reason in rec.confidence.reasons:  # type: ignore[union-attr]
         add(_wrap(f"- {reason}"))
     add("")
-    add(_wrap(rec.summary, ""))
+    add(_wrap(rec.summary, ""))  # type: ignore[arg-type]
     if rec.model:
         add("")
         add(f"Target: {rec.model.name} ({rec.model.base_model_id}, {rec.model.region}; "
@@ -122,7 +122,8 @@ def render_text(rec: Recommendation) -> str:
             add(_wrap(f"- {flip.explanation}"))
     if rec.hyperparameter_details:
         add("")
-        add(f"Hyperparameters for {rec.model.name if rec.model else ('the model' if 'model' in rec.shows else 'the student model')} "
+        subject = rec.model.name if rec.model else ("the model" if "model" in rec.shows else "the student model")
+        add(f"Hyperparameters for {subject} "
             f"({show(rec.answers.get('training_examples'))} training examples):")
         for hp in rec.hyperparameter_details:
             note = "" if hp.api else "  (advice, not an API setting)"
@@ -135,8 +136,8 @@ def render_text(rec: Recommendation) -> str:
     if rec.notes:
         add("")
         add("Notes:")
-        for note in rec.notes:
-            add(_wrap(f"- {note.title}: {note.text}"))
+        for entry in rec.notes:
+            add(_wrap(f"- {entry.title}: {entry.text}"))
     if rec.readiness:
         add("")
         add("Readiness checklist:")
