@@ -20,23 +20,82 @@ __all__ = ["render", "build_context"]
 _TEMPLATES = Path(__file__).with_name("templates")
 _TEMPLATE_OF = {"markdown": "report.md.j2", "adr": "adr.md.j2", "html": "report.html.j2"}
 # Characters that change meaning in (GitHub-flavoured) Markdown, escaped in user-written text.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
-# In the rule base's own text only what would break a table cell or start raw HTML is escaped.
-_MD_TABLE = re.compile(r"([|<])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&!])")
+# Outside code spans, text that mixes the rule base's words with user text (option titles holding a
+# price file's model names, for instance) escapes what could start raw HTML, a link or an image,
+# break a table cell, or turn an escape of ours into a literal backslash.
+_MD_STRUCTURE = re.compile(r"([\\|<>\[\]])")
+# A bare address is a live link on GitHub and GitLab (autolinks): its ":" or "." is escaped to keep it text.
+_BARE_LINK = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*)(://)|\b(www)(\.)")
+_BACKTICK_RUN = re.compile(r"`+")
+
+
+def _defuse_links(text: str) -> str:
+    return _BARE_LINK.sub(lambda m: f"{m.group(1)}\\:{m.group(2)[1:]}" if m.group(1) else f"{m.group(3)}\\.", text)
 
 
 def md_escape(value: Any) -> str:
-    """User text made inert in Markdown: one line, special characters backslash-escaped."""
+    """User text made inert in Markdown: one line, special characters backslash-escaped, no live link."""
     text = " ".join(str(value).split())
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return _defuse_links(_MD_SPECIAL.sub(r"\\\1", text))
+
+
+def _code_spans(text: str) -> list[tuple[str, str]]:
+    """``text`` cut as CommonMark reads it: ("code", span) for a backtick run closed by the next run of
+    the same length, ("tick", run) for a run never closed, ("text", part) for the rest."""
+    runs = list(_BACKTICK_RUN.finditer(text))
+    parts: list[tuple[str, str]] = []
+    pos, k = 0, 0
+    while k < len(runs):
+        opening = runs[k]
+        size = len(opening.group())
+        close = next((j for j in range(k + 1, len(runs)) if len(runs[j].group()) == size), None)
+        parts.append(("text", text[pos:opening.start()]))
+        if close is None:
+            parts.append(("tick", opening.group()))
+            pos, k = opening.end(), k + 1
+        else:
+            parts.append(("code", text[opening.start():runs[close].end()]))
+            pos, k = runs[close].end(), close + 1
+    parts.append(("text", text[pos:]))
+    return parts
 
 
 def md_text(value: Any) -> str:
-    """The rule base's text on one line, safe inside a Markdown table cell (code spans left intact)."""
-    parts = " ".join(str(value).split()).split("`")
-    # Even parts are outside code spans; inside them only the table pipe needs escaping.
-    return "`".join(_MD_TABLE.sub(r"\\\1", p) if i % 2 == 0 else p.replace("|", "\\|")
-                    for i, p in enumerate(parts))
+    """Text on one line, safe inside a Markdown table cell: the rule base's code spans are kept, and
+    anything else that could become HTML, a link, an image or a new cell is escaped."""
+    text = " ".join(str(value).split())
+    out = []
+    for kind, part in _code_spans(text):
+        if kind == "code":
+            out.append(part.replace("|", "\\|"))  # GitHub splits table cells before it reads code spans
+        elif kind == "tick":
+            out.append("\\`" * len(part))
+        else:
+            out.append(_defuse_links(_MD_STRUCTURE.sub(r"\\\1", part)))
+    return "".join(out)
+
+
+def md_url(value: Any) -> str:
+    """A source's address as a bare link: characters that could end it or start markup percent-encoded."""
+    from urllib.parse import quote
+
+    return quote(" ".join(str(value).split()), safe=":/?#@$&'()*+,;=%~-._!")
+
+
+def md_source(src: Any, known: Any = ()) -> str:
+    """One source on one line: title, publisher and address. An address the rule base does not vouch
+    for (its id is not in ``known``: a user's price file names it) is shown as inert text, not a link."""
+    def get(key: str) -> Any:
+        return src.get(key) if isinstance(src, dict) else getattr(src, key, None)
+
+    text = md_text(get("title"))
+    if get("publisher"):
+        text += ", " + md_text(get("publisher"))
+    url = get("url")
+    if url:
+        text += ", " + (md_url(url) if get("id") in known else md_escape(url))
+    return text
 
 
 @lru_cache(maxsize=2)
@@ -46,7 +105,8 @@ def _env(html: bool):
 
     env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=html, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(md=md_escape, mdt=md_text, show=show, money=money, number=number)
+    env.filters.update(md=md_escape, mdt=md_text, mdurl=md_url, mdsrc=md_source, show=show, money=money,
+                       number=number)
     return env
 
 
@@ -118,6 +178,7 @@ def build_context(rec, rulebase) -> dict[str, Any]:
         "verdict": verdict.model_dump() if verdict is not None else {},
         "break_even": break_even,
         "sources": _source_list(rec, _economics_sources(econ)),
+        "known_sources": frozenset(rulebase.sources),
         "status_text": {"chosen": "chosen", "ruled_out": "ruled out", "outranked": "outranked",
                         "still_possible": "still possible"},
         "readiness_mark": {"met": "met", "not_met": "not met", "unknown": "unknown", "check": "check by hand"},
