@@ -166,12 +166,15 @@ def build_context(rec, rulebase) -> dict[str, Any]:
         options.append({"path": alt.path, "title": alt.title, "status": alt.status, "rule": alt.rule,
                         "because": " ".join(rule.because.split()) if rule else "", "explanation": alt.explanation})
     break_even = [b.model_dump() for b in econ.break_even] if econ is not None else []
+    chosen_rule = rules_by_id.get(decision.rule) if decision is not None else None
+    path_conditions = [c.text for c in chosen_rule.when] if chosen_rule is not None else []
     return {
         "rec": rec,
         "project": rec.project_name,
         "today": rec.date,
         "answers": answers,
         "decision": decision,
+        "path_conditions": path_conditions,
         "hyper_rules": [f for f in rec.trace if f.kind == "hyperparameter"],
         "options": options,
         "econ": econ,
