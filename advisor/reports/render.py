@@ -203,6 +203,10 @@ def render(rec, fmt: str, rulebase) -> str:
         ctx["tree_svg"] = Markup(decision_tree_svg(rulebase, ctx["decision"].rule if ctx["decision"] else None))
         chart = cost_chart_svg(rec.economics.model_dump()) if rec.economics else None
         ctx["cost_svg"] = Markup(chart) if chart else None
+    if fmt == "markdown":
+        from advisor.reports.mermaid import decision_tree_mermaid
+
+        ctx["tree_mermaid"] = decision_tree_mermaid(rulebase, ctx["decision"].rule if ctx["decision"] else None)
     text = _env(html).get_template(_TEMPLATE_OF[fmt]).render(**ctx)
     # Collapse runs of blank lines the template's optional sections leave behind.
     text = re.sub(r"\n{3,}", "\n\n", text)
