@@ -138,6 +138,42 @@ def _economics_sources(econ) -> list[dict[str, Any]]:
     return refs
 
 
+# The answers the choice of the target model reads (advisor.engine.target.choose_target).
+MODEL_INPUTS = ("customisation_region", "input_modality", "task_uses_tools", "target_model")
+
+
+def _drivers(rec, answers: list[dict[str, Any]], decision) -> list[dict[str, Any]]:
+    """The answers that decided: those the fired decision rule's conditions read, in the rule's order,
+    then those the choice of the target model read. Undecided, the decision questions answered so far."""
+    by_id = {a["id"]: a for a in answers}
+    if decision is None:
+        return [{**a, "why": "a decision question"} for a in answers if a["role"] == "decision"]
+    out: dict[str, dict[str, Any]] = {}
+    for cond in decision.conditions:
+        for qid in cond.values:
+            if qid in by_id and qid not in out:
+                out[qid] = {**by_id[qid], "why": f"rule `{decision.rule}`: `{cond.condition}`"}
+    if any(f.kind == "model" for f in rec.trace):
+        for qid in MODEL_INPUTS:
+            if qid in by_id and qid not in out:
+                out[qid] = {**by_id[qid], "why": "the choice of the target model"}
+    return list(out.values())
+
+
+def _arguments(rulebase, outcome_id: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The outcome's pros and cons from the rule base, each with its sources resolved."""
+    from advisor.knowledge.refs import source_refs
+
+    outcome = rulebase.outcomes.get(outcome_id) if outcome_id else None
+    if outcome is None:
+        return [], []
+
+    def resolve(args) -> list[dict[str, Any]]:
+        return [{"text": a.text, "sources": [s.model_dump() for s in source_refs(rulebase, a.sources)]} for a in args]
+
+    return resolve(outcome.pros), resolve(outcome.cons)
+
+
 def build_context(rec, rulebase) -> dict[str, Any]:
     """The data every template reads, computed once from the Recommendation."""
     questions = rulebase.questions
@@ -159,12 +195,18 @@ def build_context(rec, rulebase) -> dict[str, Any]:
     rules_by_id = {r.id: r for r in rulebase.decision.rules}
     options = []
     if decision is not None:
+        chosen = rules_by_id.get(decision.rule)
+        pros, cons = _arguments(rulebase, chosen.then if chosen else None)
         options.append({"path": rec.path, "title": rec.title, "status": "chosen", "rule": decision.rule,
-                        "because": decision.because, "explanation": decision.because})
+                        "because": decision.because, "explanation": decision.because, "pros": pros, "cons": cons})
     for alt in rec.alternatives:
         rule = rules_by_id.get(alt.rule)
+        pros, cons = _arguments(rulebase, rule.then if rule else None)
         options.append({"path": alt.path, "title": alt.title, "status": alt.status, "rule": alt.rule,
-                        "because": " ".join(rule.because.split()) if rule else "", "explanation": alt.explanation})
+                        "because": " ".join(rule.because.split()) if rule else "", "explanation": alt.explanation,
+                        "pros": pros, "cons": cons})
+    argument_sources = [s for o in options for side in ("pros", "cons") for a in o[side] for s in a["sources"]]
+    adr_sources = _source_list(rec, _economics_sources(econ) + argument_sources)
     break_even = [b.model_dump() for b in econ.break_even] if econ is not None else []
     chosen_rule = rules_by_id.get(decision.rule) if decision is not None else None
     path_conditions = [c.text for c in chosen_rule.when] if chosen_rule is not None else []
@@ -182,6 +224,9 @@ def build_context(rec, rulebase) -> dict[str, Any]:
         "break_even": break_even,
         "sources": _source_list(rec, _economics_sources(econ)),
         "known_sources": frozenset(rulebase.sources),
+        "drivers": _drivers(rec, answers, decision),
+        "adr_sources": adr_sources,
+        "source_number": {src["id"]: i for i, src in enumerate(adr_sources, 1)},
         "status_text": {"chosen": "chosen", "ruled_out": "ruled out", "outranked": "outranked",
                         "still_possible": "still possible"},
         "readiness_mark": {"met": "met", "not_met": "not met", "unknown": "unknown", "check": "check by hand"},
