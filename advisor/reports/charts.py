@@ -317,24 +317,31 @@ def cost_chart_svg(economics: dict[str, Any]) -> str | None:
 
 def bar_chart_svg(groups: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, maximum: float = 100.0,
                   label: str = "metrics per variant") -> str:
-    """Horizontal bars: for each group (a variant), one bar per (metric, value) on a 0..``maximum``
-    scale, with the metric and its value written after the bar."""
-    size, bar_h, gap, area = 12.0, 16.0, 10.0, 420.0
-    names = [name for name, _ in groups]
-    left = max((text_width(n, size, bold=True) for n in names), default=0) + 16
+    """Horizontal bars: for each group (a variant), its name on a line of its own, then one bar per
+    (metric, value) on a 0..``maximum`` scale with the metric and its value written after the bar.
+
+    Names sit above their bars rather than in a column beside them, so a long variant name does not
+    push the bars and their labels out of a narrow page. The ``<svg>`` carries an inline ``max-width``
+    (its natural size) and ``min-width`` (the size at which its smallest text is 8 px)."""
+    size, value_size, bar_h, gap, area, left = 12.0, 11.0, 16.0, 12.0, 360.0, 8.0
     value_labels = [[f"{key} {value:.2f}" for key, value in bars] for _, bars in groups]
-    tail = max((text_width(t, 11) for labels in value_labels for t in labels), default=0) + 12
+    tail = max((text_width(t, value_size) for labels in value_labels for t in labels), default=0) + 12
+    widest_name = max((text_width(name, size, bold=True) for name, _ in groups), default=0)
     parts: list[str] = []
-    y = 10.0
+    y = 6.0
     for (name, bars), labels in zip(groups, value_labels, strict=True):
-        block = max(len(bars), 1) * (bar_h + 2)
-        parts.append(_text(left - 8, y + min(block, bar_h) / 2, name, size, anchor="end", bold=True))
+        parts.append(_text(left, y + size * 0.7, name, size, bold=True))
+        y += size * 1.5
+        parts.append(f'<line x1="{_num(left)}" y1="{_num(y - 2)}" x2="{_num(left)}" '
+                     f'y2="{_num(y + max(len(bars), 1) * (bar_h + 2))}" stroke="{_MUTED}"/>')
         for i, ((_, value), text) in enumerate(zip(bars, labels, strict=True)):
             w = area * max(0.0, min(value, maximum)) / maximum if maximum else 0.0
             parts.append(f'<rect x="{_num(left)}" y="{_num(y)}" width="{_num(w)}" height="{_num(bar_h)}" '
                          f'fill="{_SERIES[i % len(_SERIES)]}"><title>{escape(text)}</title></rect>')
-            parts.append(_text(left + w + 4, y + bar_h / 2, text, 11))
+            parts.append(_text(left + w + 4, y + bar_h / 2, text, value_size))
             y += bar_h + 2
         y += gap
-    axis = f'<line x1="{_num(left)}" y1="4" x2="{_num(left)}" y2="{_num(y)}" stroke="{_MUTED}"/>'
-    return _svg(left + area + tail, y + 4, label, [axis, *parts])
+    width = math.ceil(max(left + area + tail, left + widest_name) + 8)
+    svg = _svg(width, y + 4, label, parts)
+    limits = f' style="max-width: {width}px; min-width: {math.ceil(width * 8 / value_size)}px"'
+    return svg.replace("<svg ", "<svg" + limits + " ", 1)
