@@ -135,3 +135,45 @@ def test_report_fits_the_screen_and_the_tree_stays_legible(report_html, tmp_path
         assert "not must_stay_on_claude" in m["pathText"] and "bedrock_fine_tune" in m["pathText"]
     else:
         assert m["treeTextPx"] >= TREE_TEXT_PX - 0.05  # natural size on a wide screen
+
+
+_PAGE_WIDTH = """<script>
+window.addEventListener('load', () => {
+  const svg = document.querySelector('svg');
+  const out = {innerWidth: window.innerWidth, scrollWidth: document.documentElement.scrollWidth,
+               svgRight: svg ? svg.getBoundingClientRect().right : 0};
+  const pre = parent.document.createElement('pre');
+  pre.id = 'measured'; pre.textContent = JSON.stringify(out); parent.document.body.appendChild(pre);
+});
+</script>"""
+
+
+def test_launch_report_fits_a_phone(tmp_path):
+    _need(CHROMIUM)
+    from advisor.launchers.ledger import Ledger
+    from advisor.launchers.plan import Plan, Step
+    from advisor.launchers.report import write_reports
+
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "training.csv").write_text(
+        "step_number,epoch_number,training_loss,perplexity\n0,0,2.0,7\n1,0,1.0,3\n", encoding="utf-8")
+    plan = Plan("bedrock_fine_tune", "x1", {}, [Step("data", "d"), Step("train", "t")],
+                context={"model_name": "Amazon Nova Micro", "base_model_id": "amazon.nova-micro-v1:0:128k",
+                         "region": "us-east-1"})
+    ledger = Ledger(tmp_path, "x1")
+    ledger.update("data", "done", detail="uploaded s3://a-rather-long-bucket-name-for-training-data/"
+                                         "some/prefix/train.jsonl and validation.jsonl")
+    page = write_reports(plan, ledger, tmp_path)["html"].read_text(encoding="utf-8")
+    # The report forbids scripts (its Content-Security-Policy); the measuring copy drops that line only.
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    host = tmp_path / "host.html"
+    srcdoc = html_lib.escape(page.replace("</body>", _PAGE_WIDTH + "</body>"), quote=True)
+    host.write_text(f'<!DOCTYPE html><html><body style="margin:0"><iframe width="390" height="900" '
+                    f'style="border:0" srcdoc="{srcdoc}"></iframe></body></html>', encoding="utf-8")
+    result = _chromium(tmp_path, "--window-size=1400,1000", "--virtual-time-budget=5000", "--dump-dom",
+                       host.as_uri())
+    found = re.search(r'<pre id="measured">(.*?)</pre>', result.stdout, re.S)
+    assert found, result.stderr[-2000:]
+    m = json.loads(html_lib.unescape(found.group(1)))
+    assert m["innerWidth"] == 390
+    assert m["scrollWidth"] <= 390 and 0 < m["svgRight"] <= 390, m
