@@ -51,17 +51,17 @@ def test_every_option_has_its_own_pros_and_cons_with_numbered_sources(rulebase):
     text = render_report(rec, "adr", rulebase)
     pros_cons = _section(text, "Pros and Cons of the Options")
     sources = _section(text, "More Information").split("Sources:\n", 1)[1]
-    numbered = dict(re.findall(r"^(\d+)\. (.*)$", sources, re.M))
-    blocks = re.split(r"^### ", pros_cons, flags=re.M)[1:]
+    numbered = dict(re.findall(r"^(\d+)\. (.*)$", sources, re.MULTILINE))
+    blocks = re.split(r"^### ", pros_cons, flags=re.MULTILINE)[1:]
     assert len(blocks) == 1 + len(rec.alternatives)
     seen_texts = set()
     for block in blocks:
         title = block.splitlines()[0]
-        good = re.findall(r"^\* Good: (.*)$", block, re.M)
-        bad = re.findall(r"^\* Bad: (.*)$", block, re.M)
+        good = re.findall(r"^\* Good: (.*)$", block, re.MULTILINE)
+        bad = re.findall(r"^\* Bad: (.*)$", block, re.MULTILINE)
         assert good and bad, f"{title}: no pros or cons of its own"
         seen_texts.update(good + bad)
-        for cited in re.findall(r"\(sources? ([\d, ]+)\)$", "\n".join(good + bad), re.M):
+        for cited in re.findall(r"\(sources? ([\d, ]+)\)$", "\n".join(good + bad), re.MULTILINE):
             for n in cited.split(", "):
                 assert n in numbered, f"{title} cites source {n}, which is not listed"
     # Each outcome's arguments are its own, not one list repeated.

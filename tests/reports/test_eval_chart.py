@@ -55,7 +55,7 @@ def test_bar_labels_are_whole_and_legible(eval_report_html, tmp_path, width):
                     encoding="utf-8")
     result = _chromium(tmp_path, "--window-size=1400,1000", "--virtual-time-budget=5000", "--dump-dom",
                        host.as_uri())
-    found = re.search(rf'<pre id="measured-{width}">(.*?)</pre>', result.stdout, re.S)
+    found = re.search(rf'<pre id="measured-{width}">(.*?)</pre>', result.stdout, re.DOTALL)
     assert found, result.stderr[-2000:]
     m = json.loads(html_lib.unescape(found.group(1)))
     labels = [t["text"] for t in m["texts"]]

@@ -37,7 +37,7 @@ def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            f"--user-data-dir={tmp_path / 'profile'}", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def report_html(rulebase):
 
 def test_print_css_repeats_table_headers_and_lets_tables_break(report_html):
     style = report_html.split("<style>", 1)[1].split("</style>", 1)[0]
-    tables = re.findall(r"<table\b.*?</table>", report_html, re.S)
+    tables = re.findall(r"<table\b.*?</table>", report_html, re.DOTALL)
     assert tables and all("<thead>" in t and "<tbody>" in t for t in tables)
     assert re.search(r"thead\s*\{\s*display:\s*table-header-group", style)
     for selectors in re.findall(r"([^{}]*)\{[^{}]*break-inside:\s*avoid", style):
@@ -123,7 +123,7 @@ def test_report_fits_the_screen_and_the_tree_stays_legible(report_html, tmp_path
                     encoding="utf-8")
     result = _chromium(tmp_path, "--window-size=1400,1000", "--virtual-time-budget=5000", "--dump-dom",
                        host.as_uri())
-    found = re.search(rf'<pre id="measured-{width}">(.*?)</pre>', result.stdout, re.S)
+    found = re.search(rf'<pre id="measured-{width}">(.*?)</pre>', result.stdout, re.DOTALL)
     assert found, result.stderr[-2000:]
     m = json.loads(html_lib.unescape(found.group(1)))
     assert m["innerWidth"] == width
@@ -172,7 +172,7 @@ def test_launch_report_fits_a_phone(tmp_path):
                     f'style="border:0" srcdoc="{srcdoc}"></iframe></body></html>', encoding="utf-8")
     result = _chromium(tmp_path, "--window-size=1400,1000", "--virtual-time-budget=5000", "--dump-dom",
                        host.as_uri())
-    found = re.search(r'<pre id="measured">(.*?)</pre>', result.stdout, re.S)
+    found = re.search(r'<pre id="measured">(.*?)</pre>', result.stdout, re.DOTALL)
     assert found, result.stderr[-2000:]
     m = json.loads(html_lib.unescape(found.group(1)))
     assert m["innerWidth"] == 390

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from types import SimpleNamespace
 
 from advisor.reports import render_report
@@ -49,7 +50,7 @@ def _unescape(label: str) -> str:
 def test_markdown_report_has_the_tree_with_the_chosen_path(rulebase):
     rec = recommend(rulebase, "bedrock_fine_tune")
     text = render_report(rec, "markdown", rulebase)
-    fences = re.findall(r"^```(\w*)$", text, re.M)
+    fences = re.findall(r"^```(\w*)$", text, re.MULTILINE)
     assert fences == ["mermaid", ""], "one mermaid block, closed"
     chart = text.split("```mermaid\n", 1)[1].split("\n```", 1)[0]
     nodes, edges, taken, hot = _parse(chart)
@@ -60,7 +61,7 @@ def test_markdown_report_has_the_tree_with_the_chosen_path(rulebase):
     assert labels[1:-1] == [c.text for c in rule.when]
     assert labels[-1].endswith("[bedrock_fine_tune]")
     # The highlighted links join exactly those nodes, one after the other.
-    assert [edges[i] for i in hot] == list(zip(taken, taken[1:], strict=False))
+    assert [edges[i] for i in hot] == list(pairwise(taken))
     # Every rule's outcome is in the tree.
     outcomes = {_unescape(v).rsplit("[", 1)[-1].rstrip("]") for v in nodes.values() if v.endswith("#93;")}
     assert outcomes == {r.then for r in rulebase.decision.rules}
@@ -81,7 +82,7 @@ def test_hostile_rule_text_stays_inside_its_label():
     rulebase = SimpleNamespace(decision=SimpleNamespace(rules=rules), outcomes=outcomes)
     chart = decision_tree_mermaid(rulebase, "r1")
     assert "```" not in chart and "<img" not in chart
-    nodes, edges, taken, _ = _parse(chart)
+    nodes, _edges, taken, _ = _parse(chart)
     assert _unescape(nodes[taken[1]]) == " ".join(nasty.split())
     assert "plain second line" in {_unescape(v) for v in nodes.values()}
     assert mermaid_label('a"b') == '"a#34;b"'
