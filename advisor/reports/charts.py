@@ -131,8 +131,8 @@ def decision_tree_svg(rulebase, path_rule: str | None) -> str:
     root = _trie(rules)
     taken: set[tuple[str, ...]] = set()
     if path_rule in by_id:
-        texts = tuple(c.text for c in by_id[path_rule].when)
-        taken = {texts[:i] for i in range(len(texts) + 1)}
+        conditions = tuple(c.text for c in by_id[path_rule].when)
+        taken = {conditions[:i] for i in range(len(conditions) + 1)}
     nodes = list(_walk(root))
 
     size, indent, pad, gap = TREE_TEXT_PX, 20.0, 4.0, 4.0
@@ -153,8 +153,8 @@ def decision_tree_svg(rulebase, path_rule: str | None) -> str:
     heights: dict[tuple[str, ...], float] = {}
     y = 6.0
     for n in nodes:
-        lines = max(len(labels_of[n.key]), len(box_lines.get(n.key, ())))
-        h = lines * step + (2 * pad if n.key in box_lines else 0)
+        row_lines = max(len(labels_of[n.key]), len(box_lines.get(n.key, ())))
+        h = row_lines * step + (2 * pad if n.key in box_lines else 0)
         heights[n.key] = h
         ys[n.key] = y + h / 2
         y += h + gap
