@@ -153,6 +153,9 @@ def _cited(rb) -> list[tuple[str, list[str], Location]]:
             out.append((table.id, table.sources, rb.locate("hyperparameters.yaml", ("tables", t, "sources"))))
     for i, outcome in enumerate(rb.outcomes.values()):
         out.append((outcome.id, outcome.sources, rb.locate("outcomes.yaml", ("outcomes", i, "sources"))))
+        for side in ("pros", "cons"):
+            for j, arg in enumerate(getattr(outcome, side)):
+                out.append((outcome.id, arg.sources, rb.locate("outcomes.yaml", ("outcomes", i, side, j, "sources"))))
     for file, key, items in (("symptoms.yaml", "symptoms", list(rb.symptoms.values())),
                              ("problem_types.yaml", "problem_types", list(rb.problem_types.values())),
                              ("readiness.yaml", "readiness", rb.readiness)):

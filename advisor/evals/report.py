@@ -400,7 +400,8 @@ def _bar_chart(report: Report) -> str:
 
     keys = list(report.variants[0].metrics) if report.variants else []
     groups = [(v.name, [(key, v.metrics.get(key, 0.0) or 0.0) for key in keys]) for v in report.variants]
-    return bar_chart_svg(groups, maximum=100.0, label="metrics per variant")
+    chart = bar_chart_svg(groups, maximum=100.0, label="metrics per variant")
+    return f'<figure class="chart">{chart}</figure>'
 
 
 
@@ -527,6 +528,8 @@ tr.missed td{{background:#fbeeee}} tr.met td{{background:#eef8ee}} tr.noise td{{
 .banner.met{{background:#eef8ee;border:1px solid #9c9}} .judge{{font-size:12px;color:#444;margin-top:4px}}
 .j-invalid{{color:#a33}} .nw{{white-space:nowrap}}
 thead{{display:table-header-group}} tr{{break-inside:avoid}}
+figure.chart{{margin:1rem 0;overflow-x:auto}} figure.chart svg{{display:block;width:100%;height:auto}}
+@media print{{figure.chart{{overflow:visible;break-inside:avoid}}}}
 @media (max-width:700px){{body{{margin:.5rem}} table{{display:block;overflow-x:auto;max-width:100%}}}}
 @media print{{body{{margin:0}} td,th{{font-size:10px}} h2{{break-after:avoid}}}} pre{{white-space:pre-wrap;background:#f7f7f7;padding:6px;font-size:12px;max-width:70rem}}
 </style></head><body>

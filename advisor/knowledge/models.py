@@ -143,6 +143,14 @@ class QuestionsFile(Strict):
 OutcomePart = Literal["model", "hyperparameters", "economics", "readiness"]
 
 
+class ProCon(Strict):
+    """One argument for or against an outcome, in a sentence, with the sources it comes from (the ADR's
+    "Pros and Cons of the Options" show them for every option, chosen or not)."""
+
+    text: str
+    sources: list[str] = []
+
+
 class Outcome(Strict):
     """One exit of the decision table. ``path`` is the contract's path id (defaults to ``id``); two
     outcomes may share a path when their reasons differ (staying on Claude is a way of staying on prompts)."""
@@ -161,6 +169,9 @@ class Outcome(Strict):
     next_steps: list[str] = []
     readiness: list[str] | None = None  # readiness item ids shown (all when None)
     sources: list[str] = []
+    # What speaks for and against this way, whatever the answers (the ADR's pros and cons).
+    pros: list[ProCon] = []
+    cons: list[ProCon] = []
 
     @property
     def path_id(self) -> str:

@@ -40,7 +40,8 @@ def loss_svg(series: dict[str, list[tuple[float, float]]], width: int = 560, hei
         return height - pad - (y - y0) / (y1 - y0) * (height - 2 * pad)
 
     colours = {"training": "#1f77b4", "validation": "#d62728"}
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="loss curves">',
              f'<rect width="{width}" height="{height}" fill="#fff"/>',
              f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#444"/>',
@@ -153,8 +154,13 @@ def write_reports(plan, ledger, folder: Path) -> dict[str, Path]:
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>Launch report: {e(plan.name)}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}}</style></head><body>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;overflow-wrap:anywhere}}
+table{{border-collapse:collapse;display:block;overflow-x:auto;max-width:100%}}
+td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top;overflow-wrap:break-word}}
+svg{{display:block;max-width:100%;height:auto}}
+@media (max-width:40em){{body{{margin:1em auto;padding:0 .6em}} td,th{{padding:.2em .4em;font-size:.9em}}}}
+@media print{{body{{margin:0;max-width:none;padding:0;font-size:10pt}} table{{display:table}}
+tr,svg{{break-inside:avoid}} h2{{break-after:avoid}}}}</style></head><body>
 <h1>Launch report: {e(plan.name)} ({e(plan.path)})</h1>
 <p>Model: {e(str(plan.context.get('model_name')))} (<code>{e(str(plan.context.get('base_model_id')))}</code>) in {e(str(plan.context.get('region')))}</p>
 <h2>Steps</h2><table><tr><th>step</th><th>status</th><th>detail</th><th>resources</th></tr>{rows}</table>

@@ -107,95 +107,103 @@ def _trie(rules) -> _Node:
     return root
 
 
-def _layout(node: _Node, next_row: list[float]) -> None:
-    """Leaves take successive rows; an inner node sits at the middle of its children."""
-    if not node.children:
-        node.row = next_row[0]
-        next_row[0] += 1
-        return
-    for child in node.children:
-        _layout(child, next_row)
-    node.row = sum(c.row for c in node.children) / len(node.children)
-
-
 def _walk(node: _Node):
     yield node
     for child in node.children:
         yield from _walk(child)
 
 
+# The tree is drawn as an indented outline (one row per condition, the outcome boxed on the row where a
+# rule ends), so its width grows with the depth by one indent, not by one label per level: at its
+# natural size its text is TREE_TEXT_PX, and it fits a printed A4 or Letter page without shrinking.
+TREE_TEXT_PX = 12.0
+TREE_MIN_TEXT_PX = 9.0  # the report never shows the tree smaller than this (it scrolls instead)
+
+
 def decision_tree_svg(rulebase, path_rule: str | None) -> str:
-    """The decision table drawn as a tree, with the taken path (rule ``path_rule``) highlighted."""
+    """The decision table drawn as a tree, with the taken path (rule ``path_rule``) highlighted.
+
+    The ``<svg>`` carries an inline ``max-width`` (its natural size) and ``min-width`` (the size at which
+    its text is :data:`TREE_MIN_TEXT_PX`), so a page may scale it by its view box but never below legible.
+    """
     rules = sorted(rulebase.decision.rules, key=lambda r: -r.priority)
     by_id = {r.id: r for r in rules}
     root = _trie(rules)
-    rows = [0.0]
-    _layout(root, rows)
     taken: set[tuple[str, ...]] = set()
     if path_rule in by_id:
-        texts = tuple(c.text for c in by_id[path_rule].when)
-        taken = {texts[:i] for i in range(len(texts) + 1)}
+        conditions = tuple(c.text for c in by_id[path_rule].when)
+        taken = {conditions[:i] for i in range(len(conditions) + 1)}
     nodes = list(_walk(root))
-    max_depth = max(n.depth for n in nodes)
 
-    edge_size, box_size, pad = 11.0, 11.0, 6.0
-    edge_lines = {n.key: textwrap.wrap(n.key[-1], 26, break_long_words=False) or [""] for n in nodes if n.key}
+    size, indent, pad, gap = TREE_TEXT_PX, 20.0, 4.0, 4.0
+    step = size * 1.25
+    labels_of = {n.key: (textwrap.wrap(n.key[-1], 44, break_long_words=False) or [""]) if n.key else ["start"]
+                 for n in nodes}
     box_lines: dict[tuple[str, ...], list[str]] = {}
     for n in nodes:
         if n.leaf_of is not None:
             rule = by_id[n.leaf_of]
             outcome = rulebase.outcomes.get(rule.then)
-            label = outcome.title.replace("${model_name}", "a catalogue model") if outcome else rule.then
-            box_lines[n.key] = textwrap.wrap(label, 30) + [f"[{rule.then}]"]
-    # Column widths: room for the widest condition label written along the edges into each depth.
-    start_w = text_width("start", 12) + 14
-    xs = [start_w + 8]
-    for depth in range(1, max_depth + 1):
-        widest = max((max(text_width(line, edge_size, bold=True) for line in edge_lines[n.key])
-                      for n in nodes if n.depth == depth), default=40)
-        xs.append(xs[-1] + widest + 24)
-    edge_h = max((len(lines) for lines in edge_lines.values()), default=1) * edge_size * 1.25
-    box_h = max((len(lines) for lines in box_lines.values()), default=1) * box_size * 1.25 + 2 * pad
-    row_h = edge_h + box_h / 2 + 14
-    top = edge_h + 10
+            title = outcome.title.replace("${model_name}", "a catalogue model") if outcome else rule.then
+            # The outcome's title and its id in brackets, in lines of about 40 characters.
+            box_lines[n.key] = textwrap.wrap(f"{title} [{rule.then}]", 40, break_on_hyphens=False)
 
-    def y(node: _Node) -> float:
-        return top + node.row * row_h
+    # Rows top to bottom in outline order; each row is as tall as its label or its outcome box.
+    ys: dict[tuple[str, ...], float] = {}
+    heights: dict[tuple[str, ...], float] = {}
+    y = 6.0
+    for n in nodes:
+        row_lines = max(len(labels_of[n.key]), len(box_lines.get(n.key, ())))
+        h = row_lines * step + (2 * pad if n.key in box_lines else 0)
+        heights[n.key] = h
+        ys[n.key] = y + h / 2
+        y += h + gap
+
+    def x(node: _Node) -> float:
+        return 10 + node.depth * indent
 
     parts: list[str] = []
-    labels: list[str] = []
-    right = xs[-1]
+    on_top: list[str] = []
+    texts: list[str] = []
+    right = 0.0
     for node in nodes:
         on_path = node.key in taken
-        x0 = xs[node.depth]
         for child in node.children:
             child_on = child.key in taken
-            x1 = xs[child.depth]
             style = (f"fill: none; stroke: {_HIGHLIGHT}; stroke-width: 3" if child_on
                      else f"fill: none; stroke: {_MUTED}; stroke-width: 1.2")
-            parts.append(f'<path d="M {_num(x0)} {_num(y(node))} V {_num(y(child))} H {_num(x1)}" '
-                         f'style="{style}; stroke-linecap: round; stroke-linejoin: round"/>')
-            labels.append(_text((x0 + x1) / 2, y(child) - 4, edge_lines[child.key], edge_size, anchor="middle",
-                                colour=_TEXT if child_on else _SOFT_TEXT, bold=child_on, baseline="bottom"))
+            (on_top if child_on else parts).append(
+                f'<path d="M {_num(x(node))} {_num(ys[node.key])} V {_num(ys[child.key])} H {_num(x(child))}" '
+                f'style="{style}; stroke-linecap: round; stroke-linejoin: round"/>')
+        lx = x(node) + 10
+        label = labels_of[node.key]
+        texts.append(_text(lx, ys[node.key], label, size, colour=_TEXT if on_path else _SOFT_TEXT,
+                           bold=on_path))
+        end = lx + max(text_width(line, size, bold=on_path) for line in label)
         if node.leaf_of is not None:
             lines = box_lines[node.key]
-            width = max(text_width(line, box_size, bold=True) for line in lines) + 2 * pad
-            height = len(lines) * box_size * 1.25 + 2 * pad
-            bx, by = x0 + 10, y(node) - height / 2
+            width = max(text_width(line, size, bold=True) for line in lines) + 2 * pad
+            height = len(lines) * step + 2 * pad
+            bx, by = end + 26, ys[node.key] - height / 2
+            colour = _HIGHLIGHT if on_path else _MUTED
+            parts.append(f'<line x1="{_num(end + 4)}" y1="{_num(ys[node.key])}" x2="{_num(bx - 2)}" '
+                         f'y2="{_num(ys[node.key])}" stroke="{colour}" stroke-width="{3 if on_path else 1.2}"/>')
+            parts.append(f'<path d="M {_num(bx - 8)} {_num(ys[node.key] - 4)} L {_num(bx - 1)} {_num(ys[node.key])} '
+                         f'L {_num(bx - 8)} {_num(ys[node.key] + 4)} Z" fill="{colour}"/>')
             parts.append(f'<rect x="{_num(bx)}" y="{_num(by)}" width="{_num(width)}" height="{_num(height)}" '
-                         f'rx="5" fill="{_HIGHLIGHT if on_path else "#f6f8fa"}" '
-                         f'stroke="{_HIGHLIGHT if on_path else _MUTED}"/>')
-            labels.append(_text(bx + pad, y(node), lines, box_size, colour="white" if on_path else _TEXT,
-                                bold=on_path))
-            right = max(right, bx + width)
-        elif node.depth == 0:
-            labels.append(_text(x0 - 8, y(node), "start", 12, anchor="end"))
-        radius = 4 if on_path else 3
-        parts.append(f'<circle cx="{_num(x0)}" cy="{_num(y(node))}" r="{radius}" '
-                     f'fill="{_HIGHLIGHT if on_path else _MUTED}"/>')
-    height = top + (rows[0] - 1) * row_h + box_h / 2 + 10
-    return _svg(right + 10, height, "the decision table as a tree, with this recommendation's path highlighted",
-                parts + labels)
+                         f'rx="5" fill="{_HIGHLIGHT if on_path else "#f6f8fa"}" stroke="{colour}"/>')
+            texts.append(_text(bx + pad, ys[node.key], lines, size, colour="white" if on_path else _TEXT,
+                               bold=on_path))
+            end = bx + width
+        right = max(right, end)
+        radius = 4.5 if on_path else 3.5
+        on_top.append(f'<circle cx="{_num(x(node))}" cy="{_num(ys[node.key])}" r="{radius}" '
+                      f'fill="{_HIGHLIGHT if on_path else _MUTED}"/>')
+    width = math.ceil(right + 10)
+    svg = _svg(width, y, "the decision table as a tree, with this recommendation's path highlighted",
+               parts + on_top + texts)
+    limits = (f' style="max-width: {width}px; min-width: {math.ceil(width * TREE_MIN_TEXT_PX / size)}px"')
+    return svg.replace("<svg ", "<svg" + limits + " ", 1)
 
 
 # --- the cost chart ----------------------------------------------------------------------------
@@ -309,24 +317,31 @@ def cost_chart_svg(economics: dict[str, Any]) -> str | None:
 
 def bar_chart_svg(groups: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, maximum: float = 100.0,
                   label: str = "metrics per variant") -> str:
-    """Horizontal bars: for each group (a variant), one bar per (metric, value) on a 0..``maximum``
-    scale, with the metric and its value written after the bar."""
-    size, bar_h, gap, area = 12.0, 16.0, 10.0, 420.0
-    names = [name for name, _ in groups]
-    left = max((text_width(n, size, bold=True) for n in names), default=0) + 16
+    """Horizontal bars: for each group (a variant), its name on a line of its own, then one bar per
+    (metric, value) on a 0..``maximum`` scale with the metric and its value written after the bar.
+
+    Names sit above their bars rather than in a column beside them, so a long variant name does not
+    push the bars and their labels out of a narrow page. The ``<svg>`` carries an inline ``max-width``
+    (its natural size) and ``min-width`` (the size at which its smallest text is 8 px)."""
+    size, value_size, bar_h, gap, area, left = 12.0, 11.0, 16.0, 12.0, 360.0, 8.0
     value_labels = [[f"{key} {value:.2f}" for key, value in bars] for _, bars in groups]
-    tail = max((text_width(t, 11) for labels in value_labels for t in labels), default=0) + 12
+    tail = max((text_width(t, value_size) for labels in value_labels for t in labels), default=0) + 12
+    widest_name = max((text_width(name, size, bold=True) for name, _ in groups), default=0)
     parts: list[str] = []
-    y = 10.0
+    y = 6.0
     for (name, bars), labels in zip(groups, value_labels, strict=True):
-        block = max(len(bars), 1) * (bar_h + 2)
-        parts.append(_text(left - 8, y + min(block, bar_h) / 2, name, size, anchor="end", bold=True))
+        parts.append(_text(left, y + size * 0.7, name, size, bold=True))
+        y += size * 1.5
+        parts.append(f'<line x1="{_num(left)}" y1="{_num(y - 2)}" x2="{_num(left)}" '
+                     f'y2="{_num(y + max(len(bars), 1) * (bar_h + 2))}" stroke="{_MUTED}"/>')
         for i, ((_, value), text) in enumerate(zip(bars, labels, strict=True)):
             w = area * max(0.0, min(value, maximum)) / maximum if maximum else 0.0
             parts.append(f'<rect x="{_num(left)}" y="{_num(y)}" width="{_num(w)}" height="{_num(bar_h)}" '
                          f'fill="{_SERIES[i % len(_SERIES)]}"><title>{escape(text)}</title></rect>')
-            parts.append(_text(left + w + 4, y + bar_h / 2, text, 11))
+            parts.append(_text(left + w + 4, y + bar_h / 2, text, value_size))
             y += bar_h + 2
         y += gap
-    axis = f'<line x1="{_num(left)}" y1="4" x2="{_num(left)}" y2="{_num(y)}" stroke="{_MUTED}"/>'
-    return _svg(left + area + tail, y + 4, label, [axis, *parts])
+    width = math.ceil(max(left + area + tail, left + widest_name) + 8)
+    svg = _svg(width, y + 4, label, parts)
+    limits = f' style="max-width: {width}px; min-width: {math.ceil(width * 8 / value_size)}px"'
+    return svg.replace("<svg ", "<svg" + limits + " ", 1)
