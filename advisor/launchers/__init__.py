@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "bedrock_fine_tune": "bedrock_fine_tune",
     "distill": "distill",
     "few_shot": "few_shot",
+    "rag": "rag",
     "stay_on_prompts": "stay_on_prompts",
 }
 
