@@ -181,11 +181,16 @@ def test_dry_run_shows_the_plan_and_calls_nothing(run_cli, env, server):
     assert not server.calls and not (env / "state" / "rag" / "index.sqlite").exists()
 
 
-def test_bedrock_calls_are_billed_and_need_yes(run_cli, env, server):
+def test_bedrock_calls_are_billed_and_need_yes(run_cli, env, server, aws_env):
     config = write_config(env, server, kind="bedrock")
     r = launch(run_cli, "--test", "test.jsonl", "--config", config)
     assert r.code == 2 and "--yes" in r.err
     assert not server.calls
+    r = launch(run_cli, "--test", "test.jsonl", "--config", config, "--yes")
+    assert r.code == 0, r.err
+    assert len(server.calls) == 8 and all(c.api == "bedrock" for c in server.calls)
+    # the static instructions come first, with a cache point after them
+    assert all(c.body["system"][-1] == {"cachePoint": {"type": "default"}} for c in server.calls)
 
 
 def test_empty_corpus_exit_1(run_cli, env):
