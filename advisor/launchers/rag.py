@@ -65,7 +65,6 @@ def inputs_from_args(args, answers: dict[str, Any] | None = None) -> dict[str, A
     resolved = [str(Path(d).resolve()) for d in docs]
     return {
         "docs": resolved,
-        "docs_sha256": docs_fingerprint(resolved),
         "questions": file_input(getattr(args, "questions", None), "questions file", "--questions"),
         "test": file_input(test, "test file", "--test") if test else None,
         "config": file_input(config, "config file", "--config") if config else None,
@@ -74,7 +73,7 @@ def inputs_from_args(args, answers: dict[str, Any] | None = None) -> dict[str, A
 
 
 def docs_fingerprint(docs: list[str]) -> str:
-    """One hash over every indexable file's id and bytes: a re-run with changed documents is a new launch."""
+    """One hash over every indexable file's id and bytes: a re-run after a change refreshes the index."""
     import hashlib
 
     from advisor.rag.ingest import discover
@@ -266,6 +265,22 @@ class _Example:
 
 
 class Runner(StepRunner):
+    REFRESHED = ("index", "retrieval", "answers", "report")
+
+    def run(self) -> None:
+        """A re-run after the documents changed refreshes the index and measures again (unchanged
+        documents are not re-read into the index; answers to unchanged prompts are not asked again)."""
+        self.fingerprint = docs_fingerprint(self.inputs["docs"])
+        before = self.ledger.resource("index", "docs_sha256")
+        if before is not None and before != self.fingerprint and self.ledger.status("index") == "done":
+            if self.plan.billed:
+                raise UsageError("the documents under --docs changed since this launch ran, and its answers step "
+                                 "is billed: start a new launch with --name to measure them again")
+            for name in self.REFRESHED:
+                if any(s.name == name for s in self.plan.steps):
+                    self.ledger.update(name, "pending", detail="documents changed: measuring again")
+        super().run()
+
     @property
     def index_path(self) -> Path:
         return self.dir / "index.sqlite"
@@ -287,7 +302,7 @@ class Runner(StepRunner):
             result = index.add_documents(docs)
             stats = index.stats()
         chunks = int(stats.get("chunks", result.chunks) or 0)
-        self.ledger.update("index", path=str(self.index_path))
+        self.ledger.update("index", path=str(self.index_path), docs_sha256=self.fingerprint)
         if not chunks:
             raise CheckFailed("the documents under --docs hold no text to index"
                               + (f" (skipped: {'; '.join(f'{s.where}: {s.reason}' for s in skipped)})"

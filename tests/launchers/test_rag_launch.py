@@ -162,14 +162,29 @@ def test_rerun_and_resume_make_no_new_calls(run_cli, env, server):
     assert json.loads((env / "state" / "rag" / "answers.json").read_text())["variants"][1]["quality"] == 100.0
 
 
-def test_reindex_skips_unchanged_documents(run_cli, env):
+def test_rerun_after_a_document_changed_refreshes_the_index(run_cli, env):
     assert launch(run_cli).code == 0
     state = env / "state" / "rag" / "state.json"
-    data = json.loads(state.read_text())
-    data["steps"]["index"]["status"] = "running"
-    state.write_text(json.dumps(data))
-    assert launch(run_cli).code == 0
-    assert "0 added, 0 updated, 4 unchanged" in json.loads(state.read_text())["steps"]["index"]["detail"]
+    assert launch(run_cli).code == 0  # nothing changed: nothing redone
+    assert "4 added" in json.loads(state.read_text())["steps"]["index"]["detail"]
+    # billing.md now answers the Oslo question too: the miss is gone after the refresh
+    (env / "docs" / "billing.md").write_text(DOCS["billing.md"] + "The Oslo warehouse ships to Norway quickly.\n",
+                                            encoding="utf-8")
+    r = launch(run_cli)
+    assert r.code == 0, r.err
+    steps = json.loads(state.read_text())["steps"]
+    assert steps["index"]["detail"].startswith("0 added, 1 updated, 3 unchanged")
+    table = json.loads((env / "state" / "rag" / "retrieval.json").read_text())["table"]
+    assert table[-1]["k"] == 2 and table[-1]["hit_rate"] == 1.0
+
+
+def test_changed_documents_with_billed_answers_need_a_new_name(run_cli, env, server, aws_env):
+    config = write_config(env, server, kind="bedrock")
+    assert launch(run_cli, "--test", "test.jsonl", "--config", config, "--yes").code == 0
+    calls = len(server.calls)
+    (env / "docs" / "keys.md").write_text("# Keys\n\nKeys never expire.\n", encoding="utf-8")
+    r = launch(run_cli, "--test", "test.jsonl", "--config", config, "--yes")
+    assert r.code == 2 and "--name" in r.err and len(server.calls) == calls
 
 
 def test_dry_run_shows_the_plan_and_calls_nothing(run_cli, env, server):
