@@ -250,7 +250,7 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "rag") -> Plan:
         notes.append(f"prompt caching: {'a cache point after the static instructions' if caches else 'none'} ({why})")
         if price is None:
             notes.append(f"no sourced price for {ref.id}: costs show '-' (add it with `prices:` in the config)")
-        context.update(model=ref.id, caching=caches, caching_why=why, tests=len(items))
+        context.update(model=ref.id, metric=prompting.cfg.metric, caching=caches, caching_why=why, tests=len(items))
     steps.append(Step("report", "Write the retrieval and answer tables, the misses and the production settings"))
     return Plan(PATH, name, inputs, steps, notes, context)
 
@@ -291,7 +291,7 @@ class Runner(StepRunner):
         return Index.open(self.index_path)
 
     def step_index(self, step):
-        from advisor.rag import Document, Skipped, load_documents
+        from advisor.rag import Document, load_documents
 
         docs, skipped = [], []
         for d in load_documents(self.inputs["docs"]):
@@ -484,9 +484,9 @@ def report_sections(runner: Runner, retrieval: dict, answers: dict | None, artef
     k = runner.inputs["k"]
     rcols = ("k", "hit_rate", "recall", "mrr", "misses", "questions")
     rtable = [{c: r.get(c) for c in rcols} for r in retrieval["table"]]
-    sections = [Section(f"Retrieval (BM25, top {k})", table=rtable, paragraphs=[
+    sections = [Section(f"Retrieval (BM25, top {k})", table=rtable, paragraphs=[(
         "hit_rate: share of questions with a relevant document in the top k; recall: mean share of each "
-        "question's relevant documents found there; mrr: mean of 1/rank of the first relevant chunk."])]
+        "question's relevant documents found there; mrr: mean of 1/rank of the first relevant chunk.")])]
     if answers:
         ctx = runner.ctx
         cols = ("variant", "quality", "citations_valid", "citations_relevant", "cites_something",
@@ -495,11 +495,11 @@ def report_sections(runner: Runner, retrieval: dict, answers: dict | None, artef
         w = {r["variant"]: r for r in answers["variants"]}
         gain = w["with-context"]["quality"] - w["no-context"]["quality"]
         sections.append(Section(f"Answers: {ctx.get('model')} without and with retrieved context", table=rows,
-                                paragraphs=[
-            f"quality: the config's metric ({_metric(runner)}) as a percentage; with context it is "
+                                paragraphs=[(
+            f"quality: the config's metric ({ctx.get('metric')}) as a percentage; with context it is "
             f"{gain:+.1f} points. citations_valid: answers whose cited ids were all retrieved; citations_relevant: "
             "answers citing a chunk of a document the test line names as relevant; cost per 1,000 requests from "
-            "the price table (cached input at the cache rate)."]))
+            "the price table (cached input at the cache rate).")]))
     misses = retrieval.get("misses") or []
     bullets = [f"{m['where']}: {m['question']} (relevant {', '.join(m['relevant'])}; retrieved "
                f"{', '.join(r['chunk_id'] for r in m['retrieved']) or 'nothing'})" for m in misses[:50]]
@@ -513,17 +513,11 @@ def report_sections(runner: Runner, retrieval: dict, answers: dict | None, artef
         "Put the static part first; the cache point after it lets models that cache reuse it across requests."]))
     settings = Path(artefacts["retrieval"]).read_text(encoding="utf-8")
     sections.append(Section("Production retrieval settings", code=settings))
-    sections.append(Section("Re-measure", paragraphs=[
-        "Re-run after changing the documents or the questions (unchanged documents are not re-indexed; answers "
-        "already in the cache are free); use a new --name when the inputs change:"], code=artefacts["command"]))
+    sections.append(Section("Re-measure", paragraphs=[(
+        "Re-run this after changing the documents: the index is refreshed (unchanged documents are skipped) and "
+        "answers to unchanged prompts are not asked again. With other questions, test set or config, use a new "
+        "--name:")], code=artefacts["command"]))
     return sections
-
-
-def _metric(runner: Runner) -> str:
-    try:
-        return _prompting(runner.inputs, runner.rulebase).cfg.metric
-    except Exception:  # pragma: no cover - the config was read at plan time
-        return "metric"
 
 
 def run(plan: Plan, ledger, progress, **options) -> None:

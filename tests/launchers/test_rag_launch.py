@@ -140,7 +140,7 @@ def test_context_beats_no_context_and_citations_are_scored(run_cli, env, server)
     html = (folder / "report.html").read_text()
     assert "with-context" in html and "<script" not in html
     md = (folder / "report.md").read_text()
-    assert "citations\\_valid" in md and "Production prompt template" in md and "--test" in md
+    assert "citations\\_valid" in md and "metric (f1)" in md and "Production prompt template" in md and "--test" in md
 
 
 def test_rerun_and_resume_make_no_new_calls(run_cli, env, server):
