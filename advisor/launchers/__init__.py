@@ -26,6 +26,7 @@ REGISTRY: dict[str, str] = {
     "build_evals": "build_evals",
     "distill": "distill",
     "few_shot": "few_shot",
+    "rag": "rag",
     "stay_on_prompts": "stay_on_prompts",
 }
 

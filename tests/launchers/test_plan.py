@@ -82,12 +82,6 @@ def test_live_catalogue_legacy_model_is_refused_before_upload(cli, base_args, s3
     assert count_objects(s3) == 0
 
 
-@pytest.mark.parametrize("path", ["rag"])
-def test_paths_without_a_launcher_say_so(cli, path, data):
-    rc, _, err = cli("launch", path, "--answers", data / "answers.yaml")
-    assert rc == 2 and "not built yet" in err
-
-
 def test_unknown_path(cli, data):
     rc, _, err = cli("launch", "teleport", "--answers", data / "answers.yaml")
     assert rc == 2 and "unknown path" in err
