@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["NOT_ANSWERED", "UNSURE", "UNSURE_LABEL", "show", "money", "number"]
+__all__ = ["NOT_ANSWERED", "UNSURE", "UNSURE_LABEL", "show", "money", "number", "markdown_inline"]
 
 # The canonical "not sure" answer (advisor.answers.UNSURE; a test keeps the two equal). Repeated here so
 # this module depends on nothing: the engine, the reports and the TUI can all use it.
@@ -50,3 +51,11 @@ def money(value: float | None, precise: bool = False) -> str:
 def number(value: float | None) -> str:
     """A count rounded to a whole number, with thousands separators."""
     return "n/a" if value is None else f"{value:,.0f}"
+
+
+def markdown_inline(text: Any) -> str:
+    """User text made inert in Markdown: HTML escaped, markup characters backslash-escaped, one line."""
+    out = html.escape(str(text), quote=False)
+    for ch in "\\`*_[]|":
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("\r", " ").replace("\n", " ")

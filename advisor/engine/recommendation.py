@@ -15,7 +15,8 @@ from advisor.knowledge.refs import SourceRef
 SCHEMA_VERSION = 1
 
 __all__ = ["Assumption", "Confidence", "ConditionResult", "Evidence", "EvidenceComparison", "EvidenceVariant",
-           "FiredRule", "Flip", "ModelLifecycle", "ModelRef", "Note", "ReadinessCheck", "Recommendation", "RuledOut", "RulesetRef", "SourceRef", "Warning"]
+           "FiredRule", "Flip", "ModelLifecycle", "ModelRef", "Note", "ReadinessCheck", "Recommendation", "RuledOut",
+           "RulesetRef", "SourceRef", "Warning"]
 
 
 class Frozen(BaseModel):

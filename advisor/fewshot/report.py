@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from advisor.launchers.report import _md
+from advisor.values import markdown_inline as _md
 
 
 @dataclass

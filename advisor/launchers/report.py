@@ -6,17 +6,10 @@ import csv
 import html
 import io
 from pathlib import Path
-from typing import Any
+
+from advisor.values import markdown_inline as _md
 
 STEP_ORDER = ("preflight", "data", "upload", "create_job", "watch", "metrics", "deploy", "evaluate", "report")
-
-
-def _md(text: Any) -> str:
-    """User text made inert in Markdown: HTML escaped, markup characters backslash-escaped, one line."""
-    out = html.escape(str(text), quote=False)
-    for ch in "\\`*_[]|":
-        out = out.replace(ch, "\\" + ch)
-    return out.replace("\r", " ").replace("\n", " ")
 
 
 def loss_svg(series: dict[str, list[tuple[float, float]]], width: int = 560, height: int = 240) -> str:

@@ -117,8 +117,8 @@ def plan(rec, inputs: dict[str, Any], rulebase=None, name: str = "stay-on-prompt
         Step("check", "Check the config and the test set", detail=f"{len(examples)} test inputs"),
         Step("calls", f"Small ({cfg.small.id}) and large ({cfg.large.id}) model on every input: {calls} calls",
              requests=requests, bills=True, cost_usd=None if estimate is None else round(estimate, 4),
-             cost_note=("at most about ${:,.4f} (input ~ characters/3, output = max_tokens, no cache discount); "
-                        "answers already in the cache are free".format(estimate)) if estimate is not None else
+             cost_note=(f"at most about ${estimate:,.4f} (input ~ characters/3, output = max_tokens, no cache discount); "
+                        "answers already in the cache are free") if estimate is not None else
              "a model has no sourced price: add it with `prices:` in the config"),
         Step("cascade", "Apply the escalation checks" + (f" (judge {judge.id}: up to {len(examples)} calls)"
                                                           if judge else ""),

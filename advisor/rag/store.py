@@ -189,7 +189,6 @@ class Index:
         ``progress(doc, status)`` is called with ``added``, ``updated`` or ``unchanged`` for each.
         With an ``embedder`` (see :mod:`advisor.rag.embeddings`) the new chunks get vectors too.
         """
-        from advisor.rag import ingest
 
         kw = {}
         if max_chars is not None:
@@ -294,7 +293,7 @@ class Index:
                          fts_rows)
         for _, t, sec, body in fts_rows:
             self._df_delta.subtract(words_of(t, sec, body))
-        conn.execute(f"DELETE FROM vectors WHERE chunk IN (SELECT id FROM chunks WHERE doc=?)", (doc_row,))
+        conn.execute("DELETE FROM vectors WHERE chunk IN (SELECT id FROM chunks WHERE doc=?)", (doc_row,))
         conn.execute("DELETE FROM chunks WHERE doc=?", (doc_row,))
         conn.execute("DELETE FROM docs WHERE id=?", (doc_row,))
 
