@@ -99,6 +99,18 @@ EXAMPLES: dict[str, str] = {
     "fewshot": """examples:
   advisor fewshot select --pool pool.jsonl --query "I was charged twice" -k 5
   advisor fewshot select --pool pool.jsonl --query "refund please" --format json""",
+    "rag index": """examples:
+  advisor rag index docs/ handbook.pdf faq.jsonl --index docs.sqlite
+  advisor rag index docs/ --index docs.sqlite --prune      # drop documents gone from docs/""",
+    "rag query": """examples:
+  advisor rag query --index docs.sqlite "How often are keys rotated?" -k 5
+  advisor rag query --index docs.sqlite "refund policy" --format json""",
+    "rag eval": """examples:
+  advisor rag eval --index docs.sqlite --questions questions.jsonl -k 5
+  advisor rag eval --index docs.sqlite --questions questions.jsonl --format json --fail-under 0.8""",
+    "fewshot select": """examples:
+  advisor fewshot select --pool pool.jsonl --query "I was charged twice" -k 5
+  advisor fewshot select --pool pool.jsonl --query "refund please" --format json""",
     "completion": """examples:
   advisor completion bash > ~/.local/share/bash-completion/completions/advisor
   advisor completion zsh > ~/.zfunc/_advisor     # with fpath+=(~/.zfunc) in ~/.zshrc""",

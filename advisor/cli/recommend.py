@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--format", choices=names, default=names[0], help=f"output format (default: {names[0]})")
     p.add_argument("--output", metavar="PATH", help="write to PATH instead of standard output")
     p.add_argument("--force", action="store_true", help="replace the --output file when it exists")
+    p.add_argument("--evidence", metavar="RESULTS",
+                   help="an eval run's results.json: answers gap_measured_with_evals and reports the measured gap")
     p.add_argument("--prices", metavar="FILE",
                    help="your own prices (same shape as rules/prices.yaml), overriding and adding to the shipped ones")
     p.set_defaults(handler=run)

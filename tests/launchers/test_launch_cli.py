@@ -18,13 +18,12 @@ def answers(tmp_path, **values):
     return path
 
 
-def test_a_recommended_path_without_a_launcher_is_named_and_nothing_launches(cli, tmp_path):
+def test_without_a_path_the_recommended_launcher_runs_and_asks_for_its_inputs(cli, tmp_path):
     a = answers(tmp_path, gap_measured_with_evals=True, volume_justifies_setup=False)
     rc, out, err = cli("launch", "--answers", a, "--state-dir", tmp_path / "state")
     assert rc == 2 and out == ""
-    assert "the answers lead to 'stay_on_prompts'" in err and "launcher is not built yet" in err
-    assert "1. " in err  # the next steps to follow by hand
-    assert not (tmp_path / "state").exists()
+    assert "the answers lead to 'stay_on_prompts'" in err and "--test FILE is needed" in err
+    assert not (tmp_path / "state").exists()  # nothing was planned or written before the inputs are complete
 
 
 def test_undetermined_answers_say_which_questions_are_open(cli, tmp_path):
