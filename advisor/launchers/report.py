@@ -148,6 +148,7 @@ def write_reports(plan, ledger, folder: Path) -> dict[str, Path]:
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>Launch report: {e(plan.name)}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;overflow-wrap:anywhere}}
+pre{{white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%}}
 table{{border-collapse:collapse;display:block;overflow-x:auto;max-width:100%}}
 td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top;overflow-wrap:break-word}}
 svg{{display:block;max-width:100%;height:auto}}
