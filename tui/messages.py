@@ -39,7 +39,12 @@ class GoBack(Message):
 
 @dataclass
 class ShowCurrent(Message):
-    """Leave this screen (review, early result) for whatever the session asks for now."""
+    """Leave this screen (review, early result) for whatever the session asks for now.
+
+    An early result (opened with F4 while plan questions are open) stays on top unless ``leave_result``.
+    """
+
+    leave_result: bool = False
 
 
 @dataclass
