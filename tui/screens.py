@@ -116,6 +116,7 @@ class InterviewScreen(Screen[None]):
             form = AnswerForm(view, session.validate, blink=self.app.cursor_blink)
             await area.mount(form)
         form.focus_answer()
+        self.call_after_refresh(form.focus_answer)
         self._replay_keys(form)
         self.query_one("#side-why", Static).update(self._why_panel(view))
         self.query_one("#side-paths", Static).update(self._paths_panel())

@@ -152,8 +152,9 @@ class AnswerForm(Vertical):
 
     def focus_answer(self) -> None:
         """Put the keyboard focus where the answer goes."""
-        target = self.query_one(OptionList) if self.uses_list else self.query_one(Input)
-        target.focus()
+        targets = self.query(OptionList) if self.uses_list else self.query(Input)
+        if targets:  # not yet composed: the call after the next refresh focuses it
+            targets.first().focus()
 
     # --- committing ---------------------------------------------------------------------------
 
