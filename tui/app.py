@@ -29,7 +29,15 @@ from tui.messages import (
     ResultShown,
     ShowCurrent,
 )
-from tui.screens import ExportScreen, InterviewScreen, KeysScreen, ResultScreen, ReviewScreen
+from tui.screens import (
+    ConfirmScreen,
+    ExportScreen,
+    InterviewScreen,
+    KeysScreen,
+    ResultScreen,
+    ReviewScreen,
+    launcher_for,
+)
 
 
 def display_path(path: Path) -> str:
@@ -49,7 +57,6 @@ class AdvisorApp(App[None]):
     SUB_TITLE = "should you fine-tune?"
     # The palette (ctrl+p) lists every action of the screen; its footer hint is left out to save room.
     ENABLE_COMMAND_PALETTE = True
-    COMMAND_PALETTE_DISPLAY = "Palette"
     BINDINGS = [
         # ctrl+c quits cleanly (answers are already saved) instead of Textual's "press ctrl+q" hint.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -75,6 +82,7 @@ class AdvisorApp(App[None]):
         # Answers taken back with "back": shown pre-filled when their question is asked again.
         self.undone: dict[str, Any] = {}
         self.early_result = False  # the result was opened (F4) while plan questions are still open
+        self.state_dir: Path | None = None  # where launches keep their ledgers (None: .advisor/launches)
 
     # --- what the screens read ------------------------------------------------------------------
 
@@ -96,6 +104,7 @@ class AdvisorApp(App[None]):
         self.push_screen(InterviewScreen())
         if self.session.finished:
             self.push_screen(ResultScreen())
+        self.call_after_refresh(self.offer_resume)
         if self.prepared.resumed:
             done, _ = self.session.progress()
             self.notify(f"Resumed {done} answer(s) from {self.save_path}.", timeout=4)
@@ -240,6 +249,22 @@ class AdvisorApp(App[None]):
                 self.push_screen(ResultScreen())
             else:
                 self.call_later(interview.refresh_question)
+
+    def offer_resume(self) -> None:
+        """A launch left unfinished (quit, or a job still running): offer to pick it up."""
+        from tui.launch import LaunchScreen, unfinished_launches
+
+        found = unfinished_launches(self.state_dir)
+        if not found:
+            return
+        name, path, where = found[0]
+        if path not in self.path_titles and launcher_for(path) is None:
+            return
+        message = (f"Launch {name!r} ({self.path_titles.get(path, path)}) is not finished ({where}). Open it to "
+                   "resume? Finished steps are not repeated.")
+        self.push_screen(ConfirmScreen(message, yes="Yes, open it"),
+                         lambda ok: self.push_screen(LaunchScreen(path, resume=name, state_dir=self.state_dir))
+                         if ok else None)
 
     def action_keys(self) -> None:
         """Every key of the screen with what it does; pick one to run it."""

@@ -374,17 +374,18 @@ class ChangeAnswerScreen(ModalScreen[tuple[str, Any] | None]):
 class ConfirmScreen(ModalScreen[bool]):
     """Yes/no before something that clears answers."""
 
-    BINDINGS = [Binding("escape,n", "no", "Cancel"), Binding("y", "yes", "Yes, change it")]
+    BINDINGS = [Binding("escape,n", "no", "Cancel"), Binding("y", "yes", "Yes")]
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, yes: str = "Yes, change it") -> None:
         super().__init__()
         self.message = message
+        self.yes = yes
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="dialog"):
             yield Static(Text(self.message), id="confirm-message")
             with Horizontal(classes="buttons"):
-                yield Button("Yes, change it", id="confirm-yes", variant="warning")
+                yield Button(self.yes, id="confirm-yes", variant="warning")
                 yield Button("Cancel", id="confirm-no")
         yield Footer()
 
@@ -409,6 +410,7 @@ class ResultScreen(Screen[None]):
         Binding("r,ctrl+r", "review", "Review", tooltip="Check and change your answers"),
         Binding("b,ctrl+b", "back", "Back", tooltip="Change your last answer (nothing is lost unless you do)"),
         Binding("c", "continue", "Plan questions", tooltip="Answer the open plan questions"),
+        Binding("l", "launch", "Launch", tooltip="Launch the recommended path (plan first, asks before billing)"),
         Binding("q,ctrl+q", "app.quit", "Quit", priority=True),
     ]
 
@@ -417,7 +419,26 @@ class ResultScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "continue":
             return not self.app.session.finished  # hidden when every question is answered
+        if action == "launch":
+            return self._launchable() or None
         return True
+
+    def _launchable(self) -> bool:
+        from advisor.launchers import REGISTRY
+
+        path = self.app.session.recommendation().path
+        return path in REGISTRY and bool(getattr(launcher_for(path), "FIELDS", ()))
+
+    def action_launch(self) -> None:
+        if self._launchable():
+            from tui.launch import LaunchScreen
+
+            self.app.push_screen(LaunchScreen(self.app.session.recommendation().path,
+                                              state_dir=self.app.state_dir))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "result-launch":
+            self.action_launch()
 
     def action_continue(self) -> None:
         """Back to the open plan questions (shown when the result was opened early)."""
@@ -441,6 +462,8 @@ class ResultScreen(Screen[None]):
             if title:
                 widgets.append(Static(Text(title, style="bold"), classes="section-title", id=f"title-{key}"))
             widgets.append(Static(content, classes="section", id=f"section-{key}"))
+            if key == "headline" and self._launchable():
+                widgets.append(Button("Launch this path (l)", id="result-launch", variant="primary"))
         await body.mount_all(widgets)
         body.focus()
         self.app.post_message(ResultShown(rec.path))
@@ -619,3 +642,9 @@ class KeysScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def launcher_for(path: str | None):
+    from advisor.launchers import launcher
+
+    return launcher(path) if path else None
