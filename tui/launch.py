@@ -116,14 +116,14 @@ class LaunchScreen(Screen[None]):
             else:
                 with Vertical(id="launch-form"):
                     yield Static("Launch name (letters, digits, hyphens)", classes="hint")
-                    yield Input(value=self.path.replace("_", "-"), id="launch-name")
+                    yield Input(value=self.path.replace("_", "-"), id="launch-name", compact=True)
                     for field in getattr(self.module, "FIELDS", ()):
                         yield Static(field.label + (" *" if field.required else ""), classes="hint")
                         if field.kind == "choice":
                             yield Select([(c, c) for c in field.choices], value=field.choices[-1],
-                                         allow_blank=False, id=f"launch-{field.dest}")
+                                         allow_blank=False, id=f"launch-{field.dest}", compact=True)
                         else:
-                            yield Input(id=f"launch-{field.dest}")
+                            yield Input(id=f"launch-{field.dest}", compact=True)
             with Horizontal(classes="buttons"):
                 if not self.resume:
                     yield Button("Show plan", id="launch-plan", variant="primary")
@@ -132,7 +132,7 @@ class LaunchScreen(Screen[None]):
             yield Static("", id="launch-plan-text")
             yield Static("", id="launch-status")
             yield Log(id="launch-log", max_lines=500)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         if self.resume:
@@ -177,6 +177,7 @@ class LaunchScreen(Screen[None]):
         self.plan, self.ledger = plan, ledger
         self.query_one("#launch-plan-text", Static).update(Text(plan.render_text()))
         self.query_one("#launch-run", Button).disabled = False
+        self.call_after_refresh(self.query_one("#launch-plan-text").scroll_visible, top=True)
         return plan
 
     # --- run ------------------------------------------------------------------------------------
@@ -214,6 +215,7 @@ class LaunchScreen(Screen[None]):
         self.running = True
         self.query_one("#launch-run", Button).disabled = True
         self.set_status(f"Running launch {plan.name!r} …")
+        self.call_after_refresh(self.query_one("#launch-log").scroll_visible)
         ledger.write_plan(plan.to_dict())
         if not ledger.exists:
             ledger.save()

@@ -144,7 +144,7 @@ class InterviewScreen(Screen[None]):
     def hold_keys(self) -> None:
         if self.typeahead is None:
             self.typeahead = []
-            self.set_timer(3.0, self.release_keys)  # no new question (an error, the result): hand them back
+            self.set_timer(5.0, self.release_keys)  # no new question (an error, the result): hand them back
 
     def release_keys(self) -> None:
         keys, self.typeahead = self.typeahead, None
@@ -177,6 +177,9 @@ class InterviewScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.typeahead = None
+
+    def on_screen_suspend(self) -> None:
+        self.typeahead = None  # the result (or a dialog) is on top: keys are its own
 
     def in_answer_form(self) -> bool:
         form = self._form()
@@ -271,7 +274,7 @@ class WhyScreen(ModalScreen[None]):
             yield Static(Text(f"Why are you asking: {self.view.text}", style="bold"), id="why-title")
             yield Static(why_text(self.view, derives=self.derives), id="why-body")
             yield Button("Close", id="why-close")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)
@@ -297,7 +300,7 @@ class ReviewScreen(Screen[None]):
             yield Static("Enter on an answer to change it. Answers that depended on it are cleared (you are "
                          "told which first).", classes="hint")
             yield OptionList(id="review-list")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.refresh_list()
@@ -350,7 +353,7 @@ class ChangeAnswerScreen(ModalScreen[tuple[str, Any] | None]):
             yield Static(Text(self.view.text, style="bold"))
             yield Static(Text(self.view.help), classes="hint")
             yield AnswerForm(self.view, self.app.session.validate, blink=self.app.cursor_blink)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.query_one(AnswerForm).focus_answer)
@@ -387,7 +390,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(self.yes, id="confirm-yes", variant="warning")
                 yield Button("Cancel", id="confirm-no")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#confirm-yes").focus()
@@ -411,7 +414,7 @@ class ResultScreen(Screen[None]):
         Binding("b,ctrl+b", "back", "Back", tooltip="Change your last answer (nothing is lost unless you do)"),
         Binding("c", "continue", "Plan questions", tooltip="Answer the open plan questions"),
         Binding("l", "launch", "Launch", tooltip="Launch the recommended path (plan first, asks before billing)"),
-        Binding("q,ctrl+q", "app.quit", "Quit", priority=True),
+        Binding("q,ctrl+q", "app.quit", "Quit", show=False, priority=True),
     ]
 
     app: AdvisorApp
@@ -447,7 +450,7 @@ class ResultScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         yield VerticalScroll(id="result")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     async def on_mount(self) -> None:
         await self.refresh_result()
@@ -502,7 +505,7 @@ class ExportScreen(ModalScreen[Path | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Write", id="export-write", variant="primary")
                 yield Button("Cancel", id="export-cancel")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def set_busy(self, busy: bool) -> None:
         """A loading indicator over the dialog while the report is written (in a worker thread)."""
@@ -624,7 +627,7 @@ class KeysScreen(ModalScreen[None]):
                 label.append(text)
                 options.append(Option(label, id=str(i)))
             yield OptionList(*options, id="keys-list")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         olist = self.query_one("#keys-list", OptionList)
