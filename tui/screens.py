@@ -423,7 +423,7 @@ class ResultScreen(Screen[None]):
         if action == "continue":
             return not self.app.session.finished  # hidden when every question is answered
         if action == "launch":
-            return self._launchable() or None
+            return self._launchable()  # hidden when no launcher (or no inputs form) exists for the path
         return True
 
     def _launchable(self) -> bool:
