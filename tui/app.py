@@ -24,6 +24,7 @@ from tui.messages import (
     AnswerGiven,
     ExportRequested,
     GoBack,
+    LaunchRequested,
     QuestionShown,
     ResultRequested,
     ResultShown,
@@ -249,6 +250,11 @@ class AdvisorApp(App[None]):
                 self.push_screen(ResultScreen())
             else:
                 self.call_later(interview.refresh_question)
+
+    def on_launch_requested(self, message: LaunchRequested) -> None:
+        from tui.launch import LaunchScreen
+
+        self.push_screen(LaunchScreen(message.path, state_dir=self.state_dir))
 
     def offer_resume(self) -> None:
         """A launch left unfinished (quit, or a job still running): offer to pick it up."""

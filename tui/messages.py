@@ -12,7 +12,7 @@ from typing import Any
 from textual.message import Message
 
 __all__ = ["AnswerGiven", "AnswerChanged", "GoBack", "ShowCurrent", "ResultRequested", "ExportRequested",
-           "QuestionShown", "ResultShown"]
+           "QuestionShown", "ResultShown", "LaunchRequested"]
 
 
 @dataclass
@@ -72,3 +72,10 @@ class ResultShown(Message):
     """The result screen shows the recommendation for ``path``."""
 
     path: str | None
+
+
+@dataclass
+class LaunchRequested(Message):
+    """Open the Launch screen for ``path`` (the recommended one)."""
+
+    path: str

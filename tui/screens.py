@@ -27,6 +27,7 @@ from tui.messages import (
     AnswerGiven,
     ExportRequested,
     GoBack,
+    LaunchRequested,
     QuestionShown,
     ResultRequested,
     ResultShown,
@@ -433,11 +434,9 @@ class ResultScreen(Screen[None]):
         return path in REGISTRY and bool(getattr(launcher_for(path), "FIELDS", ()))
 
     def action_launch(self) -> None:
-        if self._launchable():
-            from tui.launch import LaunchScreen
-
-            self.app.push_screen(LaunchScreen(self.app.session.recommendation().path,
-                                              state_dir=self.app.state_dir))
+        path = self.app.session.recommendation().path
+        if path and self._launchable():
+            self.app.post_message(LaunchRequested(path))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "result-launch":
