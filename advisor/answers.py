@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping
@@ -153,11 +154,19 @@ def validate_answer(question: Question, value: Any, choices: list[str] | None = 
     return text
 
 
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
 def _to_number(value: Any, integer: bool) -> int | float:
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {_show(value)}")
     if isinstance(value, str):
-        cleaned = value.strip().replace(",", "").replace("_", "")
+        cleaned = value.strip()
+        # "20,500" is twenty thousand five hundred; "20,5" is not silently read as 205.
+        if "," in cleaned and not _THOUSANDS.fullmatch(cleaned):
+            raise ValueError(f"{value.strip()!r}: use commas only between groups of three digits (20,500), and a "
+                             "point for decimals (20.5)")
+        cleaned = cleaned.replace(",", "").replace("_", "")
         try:
             value = float(cleaned) if not integer or "." in cleaned or "e" in cleaned.lower() else int(cleaned)
         except ValueError:

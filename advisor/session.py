@@ -15,8 +15,12 @@ from typing import Any, Mapping
 from advisor.answers import UNSURE, save_answers, validate_answer
 from advisor.engine import Engine, Recommendation
 from advisor.knowledge.models import Question
+from advisor.values import show
 
 __all__ = ["InterviewSession", "QuestionView", "UNSURE"]
+
+# part -> whole: a number that cannot exceed another answer.
+_PART_OF = {"cacheable_prefix_tokens": "input_tokens_per_request"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,24 @@ class InterviewSession:
     # --- asking -------------------------------------------------------------------------------
 
     def pending(self) -> list[str]:
-        return self.engine.next_questions(self.answers)
+        return self._ordered(self.answers)
+
+    def _ordered(self, answers: Mapping[str, Any]) -> list[str]:
+        """The engine's open questions, with the numbers a question can be derived from asked before it.
+
+        The rule base marks these with ``derivable_from`` (the cost questions answer the yes/no volume
+        question), so the user gives the numbers first and is asked the yes/no only if they do not settle it.
+        """
+        questions = self.engine.rulebase.questions
+        ordered: list[str] = []
+        for qid in self.engine.next_questions(answers):
+            q = questions.get(qid)
+            if q is not None and q.derivable_from and answers.get(qid) is None:
+                ordered.extend(d for d in q.derivable_from
+                               if d in questions and answers.get(d) is None and d not in ordered)
+            if qid not in ordered:
+                ordered.append(qid)
+        return ordered
 
     def current_question(self) -> str | None:
         """The next question to ask, or None when the interview is complete."""
@@ -124,7 +145,24 @@ class InterviewSession:
         """The canonical value, or ``ValueError`` with a message to show inline."""
         rb = self.engine.rulebase
         q = rb.questions[question_id]
-        return validate_answer(q, value, rb.choices(q))
+        canonical = validate_answer(q, value, rb.choices(q))
+        self._check_bounds(question_id, canonical)
+        return canonical
+
+    def _check_bounds(self, question_id: str, value: Any) -> None:
+        """Answers bounded by another answer (a cached prefix is part of the whole input)."""
+        answers = self.answers
+        for part, whole in _PART_OF.items():
+            if question_id == part:
+                other = answers.get(whole)
+                if isinstance(value, (int, float)) and isinstance(other, (int, float)) and value > other:
+                    raise ValueError(f"the cacheable prefix ({show(value)} tokens) cannot be larger than the whole "
+                                     f"input ({show(other)} tokens per request)")
+            elif question_id == whole:
+                other = answers.get(part)
+                if isinstance(value, (int, float)) and isinstance(other, (int, float)) and other > value:
+                    raise ValueError(f"the whole input ({show(value)} tokens) cannot be smaller than the cacheable "
+                                     f"prefix you gave ({show(other)} tokens); change that answer first")
 
     def answer(self, question_id: str, value: Any) -> "InterviewSession":
         """A new session with this answer; answers that depended on an old value are cleared."""
@@ -149,7 +187,7 @@ class InterviewSession:
         wanted = dict(items)
         kept: dict[str, Any] = {}
         while True:
-            pending = [q for q in self.engine.next_questions(kept) if q in wanted and q not in kept]
+            pending = [q for q in self._ordered(kept) if q in wanted and q not in kept]
             if not pending:
                 break
             kept[pending[0]] = wanted[pending[0]]

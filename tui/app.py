@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 
@@ -23,12 +24,21 @@ from tui.messages import (
     AnswerGiven,
     ExportRequested,
     GoBack,
+    LaunchRequested,
     QuestionShown,
     ResultRequested,
     ResultShown,
     ShowCurrent,
 )
-from tui.screens import ExportScreen, InterviewScreen, ResultScreen, ReviewScreen
+from tui.screens import (
+    ConfirmScreen,
+    ExportScreen,
+    InterviewScreen,
+    KeysScreen,
+    ResultScreen,
+    ReviewScreen,
+    launcher_for,
+)
 
 
 def display_path(path: Path) -> str:
@@ -46,11 +56,14 @@ class AdvisorApp(App[None]):
     CSS_PATH = "advisor.tcss"
     TITLE = "advisor"
     SUB_TITLE = "should you fine-tune?"
-    ENABLE_COMMAND_PALETTE = False
+    # The palette (ctrl+p) lists every action of the screen; its footer hint is left out to save room.
+    ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         # ctrl+c quits cleanly (answers are already saved) instead of Textual's "press ctrl+q" hint.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("f3", "toggle_theme", "Theme", show=True),
+        Binding("f3", "toggle_theme", "Theme", show=False),
+        Binding("f10", "keys", "Keys"),
+        Binding("question_mark", "keys", "Keys", show=False),
     ]
 
     def __init__(self, prepared: Prepared, rules_dir: str | None = None, *, cursor_blink: bool = True,
@@ -67,6 +80,10 @@ class AdvisorApp(App[None]):
         self.crash: BaseException | None = None
         self.shown: list[str] = []  # question ids in the order shown (tests and benchmark read it)
         self.path_titles = self.session.engine.path_titles()
+        # Answers taken back with "back": shown pre-filled when their question is asked again.
+        self.undone: dict[str, Any] = {}
+        self.early_result = False  # the result was opened (F4) while plan questions are still open
+        self.state_dir: Path | None = None  # where launches keep their ledgers (None: .advisor/launches)
 
     # --- what the screens read ------------------------------------------------------------------
 
@@ -88,6 +105,7 @@ class AdvisorApp(App[None]):
         self.push_screen(InterviewScreen())
         if self.session.finished:
             self.push_screen(ResultScreen())
+        self.call_after_refresh(self.offer_resume)
         if self.prepared.resumed:
             done, _ = self.session.progress()
             self.notify(f"Resumed {done} answer(s) from {self.save_path}.", timeout=4)
@@ -95,6 +113,20 @@ class AdvisorApp(App[None]):
             self.notify(f"Found answers from an earlier session in {self.prepared.earlier_default}. To resume "
                         f"them, quit and run: advisor interview --answers {self.prepared.earlier_default}",
                         timeout=10)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys typed right after an Enter in the answer form wait for the next question (see
+        # InterviewScreen.hold_keys), so fast typists lose nothing and nothing lands in the old form.
+        if isinstance(event, events.Key) and not event.is_forwarded and isinstance(self.screen, InterviewScreen):
+            screen = self.screen
+            if screen.typeahead is not None:
+                screen.typeahead.append(event)
+                return
+            if event.key == "enter" and screen.in_answer_form():
+                await super().on_event(event)
+                screen.hold_keys()
+                return
+        await super().on_event(event)
 
     def _handle_exception(self, error: Exception) -> None:
         # Answers are saved after every answer, so a crash loses nothing. Keep the error for the CLI,
@@ -111,6 +143,7 @@ class AdvisorApp(App[None]):
     def on_answer_given(self, message: AnswerGiven) -> None:
         if message.question_id != self.session.current_question():
             return  # a second Enter on a question already answered, sent before the next one showed
+        self.undone.pop(message.question_id, None)
         self.apply(self.session.answer(message.question_id, message.value))
 
     def on_answer_changed(self, message: AnswerChanged) -> None:
@@ -120,32 +153,54 @@ class AdvisorApp(App[None]):
             self.notify(f"Cleared {message.cleared} dependent answer(s).")
         if isinstance(self.screen, ReviewScreen):
             self.screen.refresh_list()
+        elif isinstance(self.screen, ResultScreen):
+            self._show_current()  # changed from the result: it may now need more answers
 
     def on_go_back(self, message: GoBack) -> None:
         if not self.session.answered:
             self.notify("This is the first question.")
             return
+        qid, value = self.session.answered[-1]
+        self.undone[qid] = value  # asked again with this answer filled in; Enter keeps it
         self.apply(self.session.back())
 
     def on_show_current(self, message: ShowCurrent) -> None:
+        if message.leave_result:
+            self.early_result = False
         self._show_current()
 
     def on_result_requested(self, message: ResultRequested) -> None:
         if self.session.decided_path() is not None and not isinstance(self.screen, ResultScreen):
+            self.early_result = True
             self.push_screen(ResultScreen())
 
     def on_export_requested(self, message: ExportRequested) -> None:
+        """Write the report in a thread (HTML takes a second or two); the dialog shows it is busy."""
         screen = self.screen
-        try:
-            path = write_report(self.session.recommendation(), message.fmt, self.session.engine.rulebase,
-                                message.path)
-        except Exception as exc:  # an OS error or a renderer failure is shown in the dialog, never a crash
-            if isinstance(screen, ExportScreen):
-                screen.show_error(f"could not write: {exc}")
-            return
-        self.notify(f"Wrote {message.fmt} report to {path}")
         if isinstance(screen, ExportScreen):
-            screen.dismiss(path)
+            screen.set_busy(True)
+        rec, rulebase = self.session.recommendation(), self.session.engine.rulebase
+
+        def write() -> None:
+            try:
+                path = write_report(rec, message.fmt, rulebase, message.path)
+            except Exception as exc:  # an OS error or a renderer failure is shown in the dialog, never a crash
+                self.call_from_thread(self._export_done, screen, message.fmt, None, f"could not write: {exc}")
+                return
+            self.call_from_thread(self._export_done, screen, message.fmt, path, None)
+
+        self.run_worker(write, thread=True, group="export", exit_on_error=False)
+
+    def _export_done(self, screen: Any, fmt: str, path: Path | None, error: str | None) -> None:
+        if isinstance(screen, ExportScreen):
+            screen.set_busy(False)
+            if error:
+                screen.show_error(error)
+                return
+        if path is not None:
+            self.notify(f"Wrote {fmt} report to {path}")
+            if isinstance(screen, ExportScreen) and screen.is_attached:
+                screen.dismiss(path)
 
     def on_question_shown(self, message: QuestionShown) -> None:
         self.shown.append(message.question_id)
@@ -182,8 +237,10 @@ class AdvisorApp(App[None]):
         while len(self.screen_stack) > 2 and not isinstance(self.screen, (InterviewScreen, ResultScreen)):
             self.pop_screen()
         finished = self.session.finished
+        if self.session.decided_path() is None:
+            self.early_result = False  # the path is open again: questions first
         if isinstance(self.screen, ResultScreen):
-            if finished:
+            if finished or self.early_result:
                 self.call_later(self.screen.refresh_result)
                 return
             self.pop_screen()
@@ -193,6 +250,34 @@ class AdvisorApp(App[None]):
                 self.push_screen(ResultScreen())
             else:
                 self.call_later(interview.refresh_question)
+
+    def on_launch_requested(self, message: LaunchRequested) -> None:
+        from tui.launch import LaunchScreen
+
+        self.push_screen(LaunchScreen(message.path, state_dir=self.state_dir))
+
+    def offer_resume(self) -> None:
+        """A launch left unfinished (quit, or a job still running): offer to pick it up."""
+        from tui.launch import LaunchScreen, unfinished_launches
+
+        found = unfinished_launches(self.state_dir)
+        if not found:
+            return
+        name, path, where = found[0]
+        if path not in self.path_titles and launcher_for(path) is None:
+            return
+        message = (f"Launch {name!r} ({self.path_titles.get(path, path)}) is not finished ({where}). Open it to "
+                   "resume? Finished steps are not repeated.")
+        self.push_screen(ConfirmScreen(message, yes="Yes, open it"),
+                         lambda ok: self.push_screen(LaunchScreen(path, resume=name, state_dir=self.state_dir))
+                         if ok else None)
+
+    def action_keys(self) -> None:
+        """Every key of the screen with what it does; pick one to run it."""
+        if isinstance(self.screen, KeysScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(KeysScreen(self.active_bindings))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"

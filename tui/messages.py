@@ -12,7 +12,7 @@ from typing import Any
 from textual.message import Message
 
 __all__ = ["AnswerGiven", "AnswerChanged", "GoBack", "ShowCurrent", "ResultRequested", "ExportRequested",
-           "QuestionShown", "ResultShown"]
+           "QuestionShown", "ResultShown", "LaunchRequested"]
 
 
 @dataclass
@@ -39,7 +39,12 @@ class GoBack(Message):
 
 @dataclass
 class ShowCurrent(Message):
-    """Leave this screen (review, early result) for whatever the session asks for now."""
+    """Leave this screen (review, early result) for whatever the session asks for now.
+
+    An early result (opened with F4 while plan questions are open) stays on top unless ``leave_result``.
+    """
+
+    leave_result: bool = False
 
 
 @dataclass
@@ -67,3 +72,10 @@ class ResultShown(Message):
     """The result screen shows the recommendation for ``path``."""
 
     path: str | None
+
+
+@dataclass
+class LaunchRequested(Message):
+    """Open the Launch screen for ``path`` (the recommended one)."""
+
+    path: str

@@ -152,8 +152,9 @@ class AnswerForm(Vertical):
 
     def focus_answer(self) -> None:
         """Put the keyboard focus where the answer goes."""
-        target = self.query_one(OptionList) if self.uses_list else self.query_one(Input)
-        target.focus()
+        targets = self.query(OptionList) if self.uses_list else self.query(Input)
+        if targets:  # not yet composed: the call after the next refresh focuses it
+            targets.first().focus()
 
     # --- committing ---------------------------------------------------------------------------
 
@@ -173,6 +174,10 @@ class AnswerForm(Vertical):
         return self.commit(UNSURE)
 
     def _show_error(self, message: str) -> None:
+        if message:  # the answer was refused: keys typed after its Enter belong here, not to a next question
+            release = getattr(self.screen, "release_keys", None)
+            if release is not None:
+                release()
         errors = self.query("#answer-error")
         if errors:
             errors.first(Static).update(Text(message))
@@ -224,8 +229,10 @@ def _range(view: QuestionView) -> str:
     return f"at least {lo}" if lo is not None else f"at most {hi}"
 
 
-def why_text(view: QuestionView, titles: dict[str, str] | None = None) -> Text:
-    """"Why are you asking?": the rules that read this question, grouped by what they decide."""
+def why_text(view: QuestionView, titles: dict[str, str] | None = None, derives: list[str] | None = None) -> Text:
+    """"Why are you asking?": the rules that read this question, grouped by what they decide.
+
+    ``derives``: the questions the cost comparison answers from this number (the volume question)."""
     kinds = {
         "decision": "It decides the path",
         "hyperparameter": "It sets training settings",
@@ -233,7 +240,12 @@ def why_text(view: QuestionView, titles: dict[str, str] | None = None) -> Text:
         "readiness": "It is on the readiness checklist",
     }
     text = Text()
-    if not view.why:
+    if derives:
+        text.append("It feeds the cost comparison:\n", style="bold")
+        text.append("• The cost comparison uses this number to derive the answer to: ")
+        text.append("; ".join(derives))
+        text.append(" With the numbers given, that question is not asked.\n")
+    elif not view.why:
         text.append("No rule reads this answer directly; it is shown in the reports.\n")
     grouped: dict[str, list[tuple[str, str]]] = {}
     for rule_id, kind, because in view.why:

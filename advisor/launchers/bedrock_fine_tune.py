@@ -21,7 +21,7 @@ from typing import Any
 
 from advisor.aws import ROLE_ARN, AwsContext, AwsError, call
 from advisor.errors import CheckFailed, UsageError, location_for
-from advisor.launchers.plan import Plan, Request, Step
+from advisor.launchers.plan import Field, Plan, Request, Step
 
 PATH = "bedrock_fine_tune"
 NOVA_FORMAT = "bedrock-conversation-2024"
@@ -91,6 +91,21 @@ def add_arguments(p) -> None:
     g.add_argument("--poll-interval", type=float, default=30.0, metavar="SECONDS",
                    help="first wait between status checks; it grows 1.5x up to --poll-max (default 30)")
     g.add_argument("--poll-max", type=float, default=300.0, metavar="SECONDS", help="longest wait (default 300)")
+
+
+# What the interview's Launch form asks for (the same options as the command line).
+FIELDS = (
+    Field("train", "Training data (JSONL)", "file", required=True),
+    Field("validation", "Validation data (JSONL, optional)", "file"),
+    Field("test", "Test data to compare base and custom model (JSONL, optional)", "file"),
+    Field("bucket", "S3 bucket in the job's region", required=True),
+    Field("role_arn", "IAM role ARN Bedrock assumes", required=True),
+    Field("model", "Catalogue model id (empty: the recommendation's)"),
+    Field("region", "AWS region (empty: the model's first region)"),
+    Field("deploy", "Deployment", "choice", choices=DEPLOY_CHOICES),
+    Field("hourly_price", "Provisioned Throughput USD per model unit per hour", "number"),
+    Field("training_price", "Training USD per 1M tokens (for the estimate)", "number"),
+)
 
 
 def _sha256(path: Path) -> str:

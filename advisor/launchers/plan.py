@@ -7,6 +7,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+@dataclass(frozen=True)
+class Field:
+    """One input a launcher needs, described so a form can ask for it (the TUI's Launch screen).
+
+    ``dest`` is the argparse destination of the matching command-line option, so a form's values go
+    through the launcher's own ``inputs_from_args`` checks."""
+
+    dest: str
+    label: str
+    kind: str = "text"  # text | file | number | int | choice
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
 @dataclass
 class Request:
     """One API call as it will be sent (``params`` are the boto3 keyword arguments)."""

@@ -20,11 +20,15 @@ def test_back_undoes_the_last_answer(engine):
 
 
 def test_changing_an_answer_clears_only_what_depended_on_it(engine):
+    # The cost numbers come before the yes/no volume question they can answer (here: not known).
+    costs = [(q, "unsure") for q in ("monthly_requests", "input_tokens_per_request", "output_tokens_per_request",
+                                     "few_shot_extra_tokens", "gpu_hourly_usd")]
     s = walk(InterviewSession.start(engine), [("gap_is_factual_recall", False), ("few_shot_examples_tried", 30),
-                                             ("gap_measured_with_evals", True), ("volume_justifies_setup", False),
-                                             ("project_name", "Triage")])
+                                             ("gap_measured_with_evals", True), *costs,
+                                             ("volume_justifies_setup", False), ("project_name", "Triage")])
     assert s.recommendation().path == "stay_on_prompts"
-    assert s.dropped_by("few_shot_examples_tried", 5) == ["gap_measured_with_evals", "volume_justifies_setup"]
+    assert s.dropped_by("few_shot_examples_tried", 5) == ["gap_measured_with_evals", *[q for q, _ in costs],
+                                                          "volume_justifies_setup"]
     changed = s.answer("few_shot_examples_tried", 5)
     assert changed.recommendation().path == "few_shot"
     assert changed.answers == {"gap_is_factual_recall": False, "few_shot_examples_tried": 5, "project_name": "Triage"}

@@ -120,6 +120,13 @@ def answers_file(answers: dict[str, Any], name: str = "advisor-answers.yaml") ->
     return name, asked
 
 
+def decisions(asked: list[str]) -> list[str]:
+    """The decision questions among ``asked``, in order (the cost numbers asked before the volume question are
+    plan questions that can answer it)."""
+    questions = prepare(None, None).session.engine.rulebase.questions
+    return [q for q in asked if questions[q].role == "decision"]
+
+
 def plan_default(view) -> Any:
     """A valid typed answer for a plan question the test does not care about."""
     value = PLAN_DEFAULTS[view.type]

@@ -55,7 +55,10 @@ async def test_the_result_is_not_shown_before_the_path_is_settled():
         app.post_message(ResultRequested())
         await pilot.pause()
         assert app.screen.__class__.__name__ == "ResultScreen" and app.shown[-1] == "result:rag"
-        app.post_message(ShowCurrent())  # the plan questions are still open: back to them
+        app.post_message(ShowCurrent())  # an early result stays until the user leaves it
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ResultScreen"
+        app.post_message(ShowCurrent(leave_result=True))  # "Plan questions": back to them
         await pilot.pause()
         assert app.screen.__class__.__name__ == "InterviewScreen"
 
