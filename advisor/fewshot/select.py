@@ -33,6 +33,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from advisor.fewshot.pool import Pool, PoolExample, load_pool, normal_input
 
@@ -300,7 +301,7 @@ class Selector:
             picked += self._pick(fill[: 2 * (k - len(picked)) + 10], k - len(picked), None)
         return picked
 
-    def static(self, k: int | None = None, exclude: list[str] = ()) -> list[Selected]:
+    def static(self, k: int | None = None, exclude: Iterable[str] = ()) -> list[Selected]:
         """One block of ``k`` examples for every input: typical, diverse and label-balanced.
 
         ``exclude`` holds inputs (e.g. the test set's) the block must not contain."""

@@ -95,7 +95,7 @@ class OpenAIEmbedder:
         self._client = None
 
     def describe(self) -> dict[str, Any]:
-        spec = {"provider": "openai", "model": self.model, "url": self.url}
+        spec: dict[str, Any] = {"provider": "openai", "model": self.model, "url": self.url}
         if self.dimensions:
             spec["dimensions"] = self.dimensions
         return spec

@@ -110,7 +110,7 @@ class Index:
         self.conn = conn
         self.path = path
         self.settings = settings or Settings()
-        self._matrix = None  # cached (rowids, unit vectors) for dense search
+        self._matrix: tuple[Any, Any] | None = None  # cached (rowids, unit vectors) for dense search
         self._embedder = None
         self._df_delta: Counter = Counter()  # term → change in the number of chunks holding it
 
