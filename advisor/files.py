@@ -33,21 +33,22 @@ def read_text(path: str | Path, what: str = "file", max_bytes: int | None = None
     from_stdin = allow_stdin and name == STDIN
     if from_stdin and max_bytes is None:
         max_bytes = MAX_ANSWERS_BYTES
+    limit = max_bytes if max_bytes is not None else 0  # only read when a cap is set (stdin always has one)
     where = Location("<stdin>" if from_stdin else name)
     try:
         if from_stdin:
             stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
             if stream is None:
-                raw = sys.stdin.read(max_bytes + 1).encode("utf-8")
+                raw = sys.stdin.read(limit + 1).encode("utf-8")
             else:
-                raw = stream.read(max_bytes + 1)
+                raw = stream.read(limit + 1)
         elif max_bytes is not None:
             with open(path, "rb") as fh:
-                raw = fh.read(max_bytes + 1)
+                raw = fh.read(limit + 1)
         else:
             return Path(path).read_text(encoding="utf-8")
-        if len(raw) > max_bytes:
-            raise InputError(f"{what} is larger than {max_bytes // (1024 * 1024)} MB; is this the right file?",
+        if len(raw) > limit:
+            raise InputError(f"{what} is larger than {limit // (1024 * 1024)} MB; is this the right file?",
                              where)
         nul = raw.find(b"\x00")
         if nul >= 0:

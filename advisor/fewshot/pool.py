@@ -62,7 +62,7 @@ def _content_text(content: Any) -> str | None:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        parts = [b.get("text") for b in content if isinstance(b, dict) and isinstance(b.get("text"), str)]
+        parts = [b["text"] for b in content if isinstance(b, dict) and isinstance(b.get("text"), str)]
         return "".join(parts) if parts else None
     return None
 

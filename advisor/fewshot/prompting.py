@@ -39,12 +39,16 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from advisor.errors import InputError, UsageError, location_for
 from advisor.evals.config import ProviderConfig, _interpolate, _UnsetVariable
+
+if TYPE_CHECKING:
+    from advisor.evals.harness import _TemplateCache
+    from advisor.knowledge.prices import PricesFile
 
 _GEO_PREFIXES = {"us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"}
 
@@ -111,6 +115,12 @@ class LoadedPromptConfig:
     config: PromptConfig
     path: Path
     schema: Any = None
+
+    @overload
+    def resolve(self, value: str) -> Path: ...
+
+    @overload
+    def resolve(self, value: str | None) -> Path | None: ...
 
     def resolve(self, value: str | None) -> Path | None:
         if value is None:
@@ -215,12 +225,12 @@ class Prompting:
         self.loaded = loaded
         self.cfg = loaded.config
         self.rulebase = rulebase
-        self._prices = None
-        self._templates = None
+        self._prices: PricesFile | None = None
+        self._templates: _TemplateCache | None = None
 
     # prices and catalogue -------------------------------------------------------------------------------
     @property
-    def prices(self):
+    def prices(self) -> PricesFile:
         if self._prices is None:
             from advisor.knowledge.prices import PricesFile, load_user_prices, prices_of
 

@@ -33,12 +33,13 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from advisor.fewshot.pool import Pool, PoolExample, load_pool, normal_input
 
 __all__ = ["SelectionSettings", "Selected", "Selector", "default_cache_dir"]
 
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"  # 2: pool document frequencies keep the question words
 _WORDS = re.compile(r"\w+")
 
 
@@ -69,6 +70,20 @@ class Selected:
 
     def to_json(self) -> dict:
         return self.example.to_json(self.score)
+
+
+def _pool_settings():
+    """The RAG index's ranking settings for a pool of short examples.
+
+    The document-retrieval defaults drop query terms found in more than half of the chunks. In a pool
+    that share is easily reached by the very words that tell examples apart (``card`` in three of four
+    tickets), so the query would lose them and similar examples would fall out of the ranking. Here
+    every term stays; on large pools :meth:`Selector._query` already keeps only the rare ones.
+    Likewise the words of how questions ask ("order", "number", "change") are the topic of a short
+    ticket, so they stay too."""
+    from advisor.rag import Settings
+
+    return Settings(max_df=1.0, question_words=False)
 
 
 class Selector:
@@ -102,14 +117,15 @@ class Selector:
     def _open_index(self, folder: Path):
         from advisor.rag import Index
 
+        settings = _pool_settings()
         if str(folder) == ":memory:":
-            index = Index.open(":memory:")
+            index = Index.open(":memory:", settings=settings)
             self._fill(index)
             return index
         path = folder / f"{self.pool.sha256}.v{INDEX_VERSION}.sqlite"
         if path.is_file():
             try:
-                index = Index.open(path, create=False)
+                index = Index.open(path, create=False, settings=settings)
                 if index.get_meta("fewshot_complete") == "1":
                     self.cache_hit = True
                     return index
@@ -132,7 +148,7 @@ class Selector:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        return Index.open(path, create=False)
+        return Index.open(path, create=False, settings=settings)
 
     def _fill(self, index) -> None:
         from advisor.rag import Document
@@ -166,7 +182,7 @@ class Selector:
 
             df: dict[str, int] = {}
             for e in self.pool.examples:
-                for t in terms(e.input):
+                for t in terms(e.input, question_words=False):
                     df[t] = df.get(t, 0) + 1
             self._df = df
         return self._df
@@ -177,7 +193,7 @@ class Selector:
         10,000 examples in milliseconds. The rarest terms are always kept."""
         from advisor.rag.text import terms
 
-        words = terms(query)
+        words = terms(query, question_words=False)
         n = len(self.pool.examples)
         if n < 2000 or len(words) <= 3:
             return query
@@ -300,7 +316,7 @@ class Selector:
             picked += self._pick(fill[: 2 * (k - len(picked)) + 10], k - len(picked), None)
         return picked
 
-    def static(self, k: int | None = None, exclude: list[str] = ()) -> list[Selected]:
+    def static(self, k: int | None = None, exclude: Iterable[str] = ()) -> list[Selected]:
         """One block of ``k`` examples for every input: typical, diverse and label-balanced.
 
         ``exclude`` holds inputs (e.g. the test set's) the block must not contain."""

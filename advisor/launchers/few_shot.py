@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from advisor.errors import CheckFailed, InputError, UsageError, location_for
 from advisor.fewshot.steps import StepRunner, add_option, file_input, rerun_command
@@ -203,16 +203,27 @@ class Runner(StepRunner):
         ref = self.prompting.cfg.model
         caches = bool(self.ctx.get("caching"))
         p = self.prompting
+
+        def no_examples(e: Any) -> tuple[Any, bool]:
+            return p.request(ref, e.fields, (), (), cache=caches)
+
+        def with_static(block: Any) -> Callable[[Any], tuple[Any, bool]]:
+            def build(e: Any) -> tuple[Any, bool]:
+                return p.request(ref, e.fields, block, (), cache=caches)
+            return build
+
+        def with_selected(k: int) -> Callable[[Any], tuple[Any, bool]]:
+            def build(e: Any) -> tuple[Any, bool]:
+                return p.request(ref, e.fields, (), chosen[(k, e.id)], cache=caches)
+            return build
+
         out = []
         for k in self.inputs["ks"]:
             if k == 0:
-                out.append(Variant("k0", ref, 0, "none", lambda e: p.request(ref, e.fields, (), (), cache=caches)))
+                out.append(Variant("k0", ref, 0, "none", no_examples))
                 continue
-            block = static[k]
-            out.append(Variant(f"static-k{k}", ref, k, "static",
-                               lambda e, block=block: p.request(ref, e.fields, block, (), cache=caches)))
-            out.append(Variant(f"select-k{k}", ref, k, "select",
-                               lambda e, k=k: p.request(ref, e.fields, (), chosen[(k, e.id)], cache=caches)))
+            out.append(Variant(f"static-k{k}", ref, k, "static", with_static(static[k])))
+            out.append(Variant(f"select-k{k}", ref, k, "select", with_selected(k)))
         return out
 
     def step_sweep(self, step):

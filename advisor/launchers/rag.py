@@ -291,11 +291,15 @@ class Runner(StepRunner):
         return Index.open(self.index_path)
 
     def step_index(self, step):
-        from advisor.rag import Document, load_documents
+        from advisor.rag import Document, Skipped, load_documents
 
-        docs, skipped = [], []
+        docs: list[Document] = []
+        skipped: list[Skipped] = []
         for d in load_documents(self.inputs["docs"]):
-            (docs if isinstance(d, Document) else skipped).append(d)
+            if isinstance(d, Document):
+                docs.append(d)
+            else:
+                skipped.append(d)
         with self._open() as index:
             gone = index.doc_ids() - {d.id for d in docs}
             removed = index.remove_documents(gone) if gone else 0

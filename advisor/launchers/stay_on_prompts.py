@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from advisor.errors import CheckFailed, InputError, location_for
 from advisor.fewshot.steps import StepRunner, file_input, rerun_command
@@ -143,12 +143,17 @@ class Runner(StepRunner):
         from advisor.fewshot.runner import Variant
 
         p = self.prompting
+
+        def builder(ref: Any, caches: bool) -> Callable[[Any], tuple[Any, bool]]:
+            def build(e: Any) -> tuple[Any, bool]:
+                return p.request(ref, e.fields, cache=caches)
+            return build
+
         out = []
         for role in ("small", "large"):
             ref = getattr(p.cfg, role)
             caches = bool(self.ctx["caching"][role]["caches"])
-            out.append(Variant(f"{role}-only", ref, 0, role,
-                               lambda e, ref=ref, caches=caches: p.request(ref, e.fields, cache=caches)))
+            out.append(Variant(f"{role}-only", ref, 0, role, builder(ref, caches)))
         return out
 
     def _answers(self):

@@ -79,6 +79,10 @@ class Provider(Protocol):
 
     def complete(self, request: ChatRequest) -> Completion: ...
 
+    def build_request(self, request: ChatRequest) -> dict[str, Any]:
+        """The request body as the provider's API receives it (for plans and dry runs)."""
+        ...
+
     def identity(self) -> dict[str, Any]:
         """Where calls go (kind, endpoint, region), part of the cache key; never credentials."""
         ...

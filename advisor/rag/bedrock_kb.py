@@ -129,7 +129,7 @@ def run_index_kb(args) -> int:
 
     uploads = [(d, _object_key(prefix, d)) for d in docs
                if ledger["objects"].get(d.id, {}).get("hash") != d.content_hash]
-    kb_request = None
+    kb_request: dict[str, Any] | None = None
     if need_kb:
         kb_request = {"name": name, "roleArn": args.role_arn,
                       "knowledgeBaseConfiguration": {"type": "VECTOR", "vectorKnowledgeBaseConfiguration": {
@@ -172,7 +172,7 @@ def run_index_kb(args) -> int:
             ledger["objects"][doc.id] = {"key": key, "hash": doc.content_hash}
             ledger["ingestion_status"] = "STALE"
             _save_ledger(ledger_path, ledger)
-        if need_kb:
+        if kb_request is not None:
             ledger["kb_token"] = kb_request["clientToken"]
             _save_ledger(ledger_path, ledger)  # before the call: a crash after it re-sends the same token
             kb = agent.create_knowledge_base(**kb_request)["knowledgeBase"]

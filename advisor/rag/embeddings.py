@@ -38,7 +38,7 @@ class TitanEmbedder:
         self.dimensions = dimensions or 1024
         self.region = region
         self.threads = threads
-        self._client = None
+        self._client: Any = None  # created on first use (lazy import)
 
     def describe(self) -> dict[str, Any]:
         return {"provider": "titan", "model": self.model_id, "dimensions": self.dimensions}
@@ -92,10 +92,10 @@ class OpenAIEmbedder:
         self.model = model
         self.url = url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         self.dimensions = dimensions
-        self._client = None
+        self._client: Any = None  # created on first use (lazy import)
 
     def describe(self) -> dict[str, Any]:
-        spec = {"provider": "openai", "model": self.model, "url": self.url}
+        spec: dict[str, Any] = {"provider": "openai", "model": self.model, "url": self.url}
         if self.dimensions:
             spec["dimensions"] = self.dimensions
         return spec

@@ -40,7 +40,7 @@ class EvalResult:
     seconds: float = 0.0
 
     def to_json(self, misses: int | None = None) -> dict[str, Any]:
-        out = {"count": self.count, "k": self.k, "hit_rate": round(self.hit_rate, 4),
+        out: dict[str, Any] = {"count": self.count, "k": self.k, "hit_rate": round(self.hit_rate, 4),
                "recall": round(self.recall, 4), "mrr": round(self.mrr, 4)}
         if self.mode:
             out["mode"] = self.mode

@@ -214,7 +214,8 @@ def parse_markdown(text: str) -> tuple[str, list[Block]]:
 
 
 def _md_table(tokens) -> str:
-    rows, row = [], []
+    rows: list[str] = []
+    row: list[str] = []
     for tok in tokens:
         if tok.type == "tr_open":
             row = []

@@ -49,6 +49,9 @@ class Settings:
     # hundreds of milliseconds without it). Small indexes (TAT-QA, 3,200 chunks) never reach it.
     max_postings: int = 10_000
     max_terms: int = 16  # the rarest terms of a long question are kept
+    # Drop the words of how questions ask ("change", "total", "order": text.QUESTION_WORDS); off for
+    # short texts where they are the topic (few-shot pools).
+    question_words: bool = True
 
 
 @dataclass
@@ -110,7 +113,7 @@ class Index:
         self.conn = conn
         self.path = path
         self.settings = settings or Settings()
-        self._matrix = None  # cached (rowids, unit vectors) for dense search
+        self._matrix: tuple[Any, Any] | None = None  # cached (rowids, unit vectors) for dense search
         self._embedder = None
         self._df_delta: Counter = Counter()  # term → change in the number of chunks holding it
 
@@ -414,7 +417,7 @@ class Index:
         return (keep or ranked[:1])[:s.max_terms]
 
     def _bm25(self, text: str, k: int) -> list[tuple[int, float]]:
-        words = self._selective(terms(text))
+        words = self._selective(terms(text, self.settings.question_words))
         if not words:
             return []
         expr = match_expression(words)

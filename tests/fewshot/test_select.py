@@ -80,6 +80,19 @@ def test_mmr_prefers_different_examples(tmp_path):
     assert 7 not in top and 7 in diverse
 
 
+def test_words_a_document_question_would_drop_still_match(tmp_path):
+    # "order", "number" and "change" are how questions about documents ask; in a ticket they are the topic.
+    pool = write(tmp_path / "pool.jsonl", [
+        {"input": "password locked after update", "output": "a"},
+        {"input": "order number missing from email", "output": "b"},
+        {"input": "printer jammed again", "output": "c"},
+        {"input": "change delivery address", "output": "d"}])
+    with Selector(pool, tmp_path / "c", SelectionSettings(mmr_lambda=1.0)) as s:
+        assert [c.example.id for c in s.select("which order number", 1)] == [2]
+        assert [c.example.id for c in s.select("change the address", 1)] == [4]
+        assert all(c.score > 0 for c in s.select("which order number", 1))  # a BM25 match, not a fill-in
+
+
 def test_deterministic_and_cached_by_content(tickets, tmp_path):
     cache = tmp_path / "cache"
     with Selector(tickets, cache) as s:
