@@ -268,9 +268,11 @@ class AdvisorApp(App[None]):
             return
         message = (f"Launch {name!r} ({self.path_titles.get(path, path)}) is not finished ({where}). Open it to "
                    "resume? Finished steps are not repeated.")
-        self.push_screen(ConfirmScreen(message, yes="Yes, open it"),
-                         lambda ok: self.push_screen(LaunchScreen(path, resume=name, state_dir=self.state_dir))
-                         if ok else None)
+        def open_it(ok: bool | None) -> None:
+            if ok:
+                self.push_screen(LaunchScreen(path, resume=name, state_dir=self.state_dir))
+
+        self.push_screen(ConfirmScreen(message, yes="Yes, open it"), open_it)
 
     def action_keys(self) -> None:
         """Every key of the screen with what it does; pick one to run it."""

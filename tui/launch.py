@@ -149,7 +149,7 @@ class LaunchScreen(Screen[None]):
     def form_values(self) -> dict[str, str]:
         values = {}
         for field in getattr(self.module, "FIELDS", ()):
-            widget = self.query_one(f"#launch-{field.dest}")
+            widget: Any = self.query_one(f"#launch-{field.dest}")  # an Input, Select or Checkbox: each has .value
             values[field.dest] = str(widget.value) if widget.value is not None else ""
         return values
 

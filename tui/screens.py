@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual import events
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
@@ -459,7 +460,7 @@ class ResultScreen(Screen[None]):
         body = self.query_one("#result", VerticalScroll)
         await body.remove_children()
         command = self.app.reproduce
-        widgets = []
+        widgets: list[Widget] = []
         for key, title, content in result_sections(rec, command):
             if title:
                 widgets.append(Static(Text(title, style="bold"), classes="section-title", id=f"title-{key}"))
@@ -605,7 +606,7 @@ class KeysScreen(ModalScreen[None]):
         super().__init__()
         seen: set[str] = set()
         self.rows: list[tuple[str, str, str, Any]] = []  # (key, description, action, node)
-        for key, active in bindings.items():
+        for _key, active in bindings.items():
             b = active.binding
             if (not active.enabled or b.action in seen or not isinstance(active.node, (Screen, App))
                     or b.action in ("keys", "app.keys", "command_palette", "app.focus_next", "app.focus_previous",

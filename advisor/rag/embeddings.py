@@ -4,7 +4,7 @@
   bedrock-runtime ``InvokeModel`` (boto3; settings from the standard chain, including
   ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``). One text a request (the model takes one ``inputText``);
   requests run on a few threads.
-* :class:`OpenAIEmbedder` — any OpenAI-compatible ``POST /v1/embeddings`` (the ``openai`` SDK; base
+* :class:`OpenAIEmbedder` — any OpenAI-compatible ``POST /v1/embeddings`` (over ``httpx``; base
   URL from ``--embeddings-url`` or ``OPENAI_BASE_URL``, key from ``OPENAI_API_KEY``; a local server
   without keys works with none set). Batches of 64 texts.
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -101,37 +102,59 @@ class OpenAIEmbedder:
         return spec
 
     def client(self):
+        """An HTTP client for the endpoint (``httpx``, imported on first use); the key is never stored."""
         if self._client is None:
-            from openai import OpenAI
+            import httpx
 
-            self._client = OpenAI(base_url=self.url, api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
-                                  max_retries=5, timeout=120)
+            key = os.environ.get("OPENAI_API_KEY") or "not-needed"
+            self._client = httpx.Client(base_url=self.url.rstrip("/") + "/", timeout=120,
+                                        headers={"Authorization": f"Bearer {key}", "Accept": "application/json"})
         return self._client
 
     def embed(self, texts: list[str], query: bool = False) -> list[list[float]]:
-        import openai
+        import httpx
 
-        kwargs = {"dimensions": self.dimensions} if self.dimensions else {}
-        try:
-            response = self.client().embeddings.create(model=self.model, input=[t or " " for t in texts],
-                                                       encoding_format="float", **kwargs)
-        except openai.APIStatusError as exc:
-            raise EmbeddingsError(f"{self.url}: HTTP {exc.status_code}: {_message(exc)}") from None
-        except openai.APIError as exc:
-            raise EmbeddingsError(f"{self.url}: {exc}") from None
-        data = sorted(response.data, key=lambda d: d.index)
-        if len(data) != len(texts):
-            raise EmbeddingsError(f"{self.url}: asked for {len(texts)} embeddings, got {len(data)}")
-        return [list(d.embedding) for d in data]
+        body: dict[str, Any] = {"model": self.model, "input": [t or " " for t in texts], "encoding_format": "float"}
+        if self.dimensions:
+            body["dimensions"] = self.dimensions
+        doc = None
+        for attempt in range(5):  # throttling and server errors are retried with back-off
+            try:
+                response = self.client().post("embeddings", json=body)
+            except httpx.HTTPError as exc:
+                if attempt == 4:
+                    raise EmbeddingsError(f"{self.url}: {exc.__class__.__name__}: {exc}") from None
+                time.sleep(min(8.0, 0.5 * 2 ** attempt))
+                continue
+            if response.status_code in (429, 500, 502, 503, 504) and attempt < 4:
+                time.sleep(min(8.0, 0.5 * 2 ** attempt))
+                continue
+            if response.status_code >= 400:
+                raise EmbeddingsError(f"{self.url}: HTTP {response.status_code}: {_message(response)}")
+            try:
+                doc = response.json()
+            except ValueError:
+                raise EmbeddingsError(f"{self.url}: the answer is not JSON") from None
+            break
+        data = doc.get("data") if isinstance(doc, dict) else None
+        if not isinstance(data, list) or len(data) != len(texts):
+            got = len(data) if isinstance(data, list) else 0
+            raise EmbeddingsError(f"{self.url}: asked for {len(texts)} embeddings, got {got}")
+        data = sorted(data, key=lambda d: d.get("index", 0))
+        return [[float(x) for x in d["embedding"]] for d in data]
 
 
-def _message(exc) -> str:
-    body = getattr(exc, "body", None)
+def _message(response) -> str:
+    """The server's error message: ``error.message`` of a JSON body, else the start of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
     if isinstance(body, dict):
         err = body.get("error", body)
         if isinstance(err, dict) and err.get("message"):
             return str(err["message"])
-    return str(exc)
+    return str(body)[:200]
 
 
 def make_embedder(spec: str, url: str | None = None, dimensions: int | None = None, region: str | None = None):

@@ -14,7 +14,10 @@ rankings by reciprocal rank fusion.
 
 from __future__ import annotations
 
+import heapq
 import json
+import math
+import operator
 import sqlite3
 import time
 from array import array
@@ -360,10 +363,16 @@ class Index:
         return self._embedder
 
     def _dense_matrix(self):
+        """(chunk ids, unit-length vectors): numpy arrays when numpy is installed, else plain lists."""
         if self._matrix is None:
-            import numpy as np
-
             rows = self.conn.execute("SELECT chunk, vec FROM vectors ORDER BY chunk").fetchall()
+            try:
+                import numpy as np
+            except ImportError:  # numpy is optional: plain Python is slower but gives the same ranking
+                ids_list = [r[0] for r in rows]
+                vecs = [_unit(array("f", r[1])) for r in rows]
+                self._matrix = (ids_list, vecs)
+                return self._matrix
             if not rows:
                 self._matrix = (np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32))
             else:
@@ -431,20 +440,25 @@ class Index:
         return [(rid, -score) for rid, score in rows]  # FTS5's bm25() is lower-is-better; hits show higher-is-better
 
     def _dense(self, text: str, k: int, query_vector=None) -> list[tuple[int, float]]:
-        import numpy as np
-
         ids, mat = self._dense_matrix()
         if len(ids) == 0:
             raise ValueError("the index has no vectors; index with --embeddings first")
         if query_vector is None:
             embedder = self.embedder()
             query_vector = embedder.embed([text], query=True)[0]
-        q = np.asarray(query_vector, dtype=np.float32)
-        norm = np.linalg.norm(q)
-        if norm:
-            q = q / norm
-        sims = mat @ q
         k = min(k, len(ids))
+        if isinstance(mat, list):
+            q = _unit(array("f", query_vector))
+            sims_list = [sum(map(operator.mul, v, q)) for v in mat]
+            best = heapq.nlargest(k, range(len(ids)), key=sims_list.__getitem__)
+            return [(int(ids[i]), float(sims_list[i])) for i in best]
+        import numpy as np
+
+        qv = np.asarray(query_vector, dtype=np.float32)
+        norm = np.linalg.norm(qv)
+        if norm:
+            qv = qv / norm
+        sims = mat @ qv
         top = np.argpartition(-sims, k - 1)[:k]
         top = top[np.argsort(-sims[top])]
         return [(int(ids[i]), float(sims[i])) for i in top]
@@ -477,3 +491,9 @@ def rrf(rankings: list[list[tuple[int, float]]], k: int = 60) -> list[tuple[int,
         for rank, (rid, _) in enumerate(ranking, start=1):
             fused[rid] = fused.get(rid, 0.0) + 1.0 / (k + rank)
     return sorted(fused.items(), key=lambda x: -x[1])
+
+
+def _unit(vec: array) -> array:
+    """``vec`` scaled to length 1 (a zero vector stays zero)."""
+    norm = math.sqrt(sum(x * x for x in vec))
+    return array("f", (x / norm for x in vec)) if norm else vec

@@ -15,6 +15,13 @@ def _stable(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
+def pytest_collection_modifyitems(items):
+    """One xdist group for the TUI tests: one worker runs them in turn while the others run the rest."""
+    for item in items:
+        if "tests/tui/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.xdist_group("tui"))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
     """Run ``async def`` tests in a fresh event loop (no asyncio plugin needed for pilot tests)."""
