@@ -134,4 +134,5 @@ class CheckFailed(AdvisorError):
 
 
 def location_for(path: str | Path | None, line: int | None = None, column: int | None = None) -> Location:
-    return Location(str(path) if path is not None else None, line, column)
+    name = None if path is None else "<stdin>" if str(path) == "-" else str(path)
+    return Location(name, line, column)

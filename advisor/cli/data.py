@@ -118,7 +118,17 @@ def _model(args):
     from advisor.knowledge import load_rulebase
 
     rulebase = load_rulebase(args.rules or None)
-    return rulebase, dataset_model(rulebase, args.model)
+    model = dataset_model(rulebase, args.model)
+    _read_note(args, model.id)
+    return rulebase, model
+
+
+def _read_note(args, model_id: str) -> None:
+    """-v: which data file and rule base were read, and the model whose limits apply."""
+    from advisor.cli._notes import detail
+
+    detail(f"reading {'standard input' if args.file == '-' else args.file}; rule base "
+           f"{args.rules or 'shipped with advisor'}; model {model_id}")
 
 
 def run_validate(args) -> int:
@@ -126,6 +136,7 @@ def run_validate(args) -> int:
     from advisor.datasets.validate import validate_dataset
 
     model = dataset_model_fast(args.rules or None, args.model)
+    _read_note(args, model.id)
     report = validate_dataset(args.file, args.validation, model, max_per_code=args.max_per_code,
                               min_answer_chars=args.min_answer_chars, strict=args.strict,
                               check_duplicates=args.check_duplicates)
@@ -184,11 +195,13 @@ def run_convert(args) -> int:
     checked = f", checked for {model.id}" if model is not None else ""
     if model is None and target in ("bedrock", "bedrock-2024"):
         checked = ", not checked against a model: add --model ID"
-    print(f"advisor: {result.read:,} records read, {result.written:,} written, {result.skipped:,} skipped "
-          f"({args.source_format} -> {target}{checked})", file=sys.stderr)
+    from advisor.cli._notes import note
+
+    note(f"{result.read:,} records read, {result.written:,} written, {result.skipped:,} skipped "
+         f"({args.source_format} -> {target}{checked})")
     weight_note = result.weight_zero_summary()
     if weight_note:
-        print(f"advisor: {weight_note}", file=sys.stderr)
+        note(weight_note)
     return 1 if result.skipped else 0
 
 

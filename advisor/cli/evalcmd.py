@@ -51,8 +51,10 @@ def add_parser(sub) -> None:
                                 "  advisor eval score --metric json --gold schema.json --predictions out.jsonl",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("--metric", required=True, choices=METRICS)
-    s.add_argument("--gold", metavar="FILE", help="gold answers (for json: an optional JSON Schema)")
-    s.add_argument("--predictions", required=True, metavar="FILE")
+    s.add_argument("--gold", metavar="FILE", help="gold answers (for json: an optional JSON Schema); "
+                                                  "- for standard input")
+    s.add_argument("--predictions", required=True, metavar="FILE",
+                   help="predictions (- for standard input; only one of the two can be -)")
     s.add_argument("--format", choices=("text", "json"), default="text")
     s.add_argument("--fail-under", action="append", default=[], metavar="KEY=VALUE",
                    help="exit 1 when a result key (e.g. f1=60) is below VALUE; repeatable")
@@ -126,7 +128,14 @@ def run_score(args: argparse.Namespace) -> int:
     """``advisor eval score``."""
     from advisor.evals.scoring import render_text, score_files
 
+    from advisor.cli._notes import detail
+    from advisor.errors import UsageError
+
     limits = _thresholds(args.fail_under)
+    if args.gold == "-" and args.predictions == "-":
+        raise UsageError("only one of --gold and --predictions can be - (standard input)")
+    detail(f"reading gold {args.gold or '(none)'} and predictions {args.predictions} "
+           "(- is standard input)")
     result = score_files(args.metric, args.gold, args.predictions)
     if args.format == "json":
         print(json.dumps(result, indent=2))
@@ -154,8 +163,14 @@ def run_run(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise UsageError(f"--{flag} expects a whole number of at least 1, got {value}")
 
+    from advisor.cli._notes import detail, note, quiet
+
     def announce(text: str) -> None:
-        print(f"advisor: estimate: {text}", file=sys.stderr, flush=True)
+        note(f"estimate: {text}")
+
+    detail(f"reading the eval config {args.config}")
+    if quiet() and args.progress is None:
+        args.progress = False  # -q: no progress lines unless --progress asks for them
 
     options = RunOptions(retry_errors=args.retry_errors, rerun_all=args.rerun_all, use_cache=not args.no_cache,
                          cache_dir=Path(args.cache_dir) if args.cache_dir else None,
@@ -182,8 +197,9 @@ def run_run(args: argparse.Namespace) -> int:
                 f"({stats.seconds:.1f} s)")
         if stats.judge_called or stats.judge_cached:
             line += f"; judge: {stats.judge_called} made, {stats.judge_cached} from cache"
-        print(line)
-        print("wrote " + ", ".join(str(p) for p in written))
+        if not quiet():
+            print(line)
+            print("wrote " + ", ".join(str(p) for p in written))
     failed = report.errors
     if stats.budget_stopped:
         print(f"advisor: stopped at --max-cost ${args.max_cost:g}: {stats.not_run} calls were not made "

@@ -37,6 +37,9 @@ def run_select(args) -> int:
     lam = 0.7 if args.diversity is None else args.diversity
     if not 0.0 <= lam <= 1.0:
         raise UsageError("--diversity must be between 0 and 1")
+    from advisor.cli._notes import detail
+
+    detail(f"reading the pool {args.pool}")
     settings = SelectionSettings(k=args.k, mmr_lambda=lam, balance_labels=not args.no_balance)
     with Selector(args.pool, args.cache_dir, settings) as selector:
         chosen = selector.select(args.query, args.k)

@@ -69,7 +69,9 @@ def _recommended(rec) -> str:
         steps = "".join(f"\n  {i}. {step}" for i, step in enumerate(rec.next_steps[:4], 1))
         raise UsageError(f"the answers lead to {rec.path!r} ({rec.title}); its launcher is not built yet, so nothing "
                          f"was launched. Follow its next steps by hand:{steps or ' see `advisor recommend`'}")
-    print(f"advisor: the answers lead to {rec.path!r} ({rec.title}); launching it", file=sys.stderr)
+    from advisor.cli._notes import note
+
+    note(f"the answers lead to {rec.path!r} ({rec.title}); launching it")
     return rec.path
 
 
@@ -152,7 +154,9 @@ def run_launch(args) -> int:
     ledger.write_plan(plan.to_dict())
     if not ledger.exists:
         ledger.save()
-    progress = make_progress(sys.stderr)
+    from advisor.cli._notes import quiet
+
+    progress = make_progress(sys.stderr, quiet=quiet())
     try:
         module.run(plan, ledger, progress, wait=bool(getattr(args, "wait", False)),
                    poll_interval=getattr(args, "poll_interval", 30.0), poll_max=getattr(args, "poll_max", 300.0),

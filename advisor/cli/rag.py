@@ -88,8 +88,10 @@ def _err(message: str) -> None:
 
 def _open_index(path: str, create: bool):
     from advisor.errors import InputError, location_for
+    from advisor.cli._notes import detail
     from advisor.rag.store import Index, IndexError_
 
+    detail(f"{'writing' if create else 'reading'} the index {path}")
     try:
         return Index.open(path, create=create)
     except FileNotFoundError:
@@ -221,6 +223,10 @@ def run_eval(args: argparse.Namespace) -> int:
         questions = load_questions(args.questions)
     except QuestionsError as exc:
         raise InputError(exc.message, _loc(exc.where)) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply to read", _loc(args.questions)) from None
+    except ValueError as exc:  # e.g. an integer over Python's 4,300-digit limit
+        raise InputError(f"unreadable questions file: {exc}", _loc(args.questions)) from None
     searcher, close = _searcher(args)
     try:
         modes = [args.mode] if args.mode else ["bm25"]

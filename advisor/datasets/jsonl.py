@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import BinaryIO, Iterator, NamedTuple
@@ -86,7 +87,13 @@ def open_input(path: str | Path) -> BinaryIO:
     try:
         if os.path.isdir(path):
             raise InputError("is a directory, not a file", Location(str(path)))
-        return open(path, "rb")
+        stream = open(path, "rb")
+        mode = os.fstat(stream.fileno()).st_mode
+        if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not stream.isatty():
+            # /dev/zero or /dev/urandom would be read without end; pipes and terminals are fine
+            stream.close()
+            raise InputError("is a device, not a data file (use - for standard input)", Location(str(path)))
+        return stream
     except FileNotFoundError:
         raise InputError("no such file", Location(str(path))) from None
     except PermissionError:

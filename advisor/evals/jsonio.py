@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import InputError, location_for
-from advisor.files import read_text
+from advisor.files import MAX_YAML_BYTES, STDIN, read_text
 
 
 def _loads(text: str, path, line: int | None = None) -> Any:
@@ -32,6 +32,8 @@ def read_json(path: str | Path) -> Any:
 
 
 def _read_text(path: str | Path) -> str:
+    if str(path) == STDIN:  # `-`: standard input, capped like any file read whole
+        return read_text(path, "standard input", max_bytes=MAX_YAML_BYTES, allow_stdin=True)
     try:
         mode = os.stat(path).st_mode
     except OSError:

@@ -98,10 +98,24 @@ class RichProgress(Progress):
         self._stop()
 
 
-def make_progress(stream=None, callback: Callable[[dict[str, Any]], None] | None = None) -> Progress:
+class QuietProgress(Progress):
+    """For ``-q``: only failed steps are reported; everything else is silent."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+
+    def emit(self, event: dict[str, Any]) -> None:
+        if event["event"] == "done" and event.get("status") == "failed":
+            print(_line(event), file=self.stream, flush=True)
+
+
+def make_progress(stream=None, callback: Callable[[dict[str, Any]], None] | None = None,
+                  quiet: bool = False) -> Progress:
     if callback is not None:
         return CallbackProgress(callback)
     stream = stream or sys.stderr
+    if quiet:
+        return QuietProgress(stream)
     if getattr(stream, "isatty", lambda: False)():
         try:
             return RichProgress(stream)

@@ -77,7 +77,20 @@ def good(tmp_path_factory):
     preds = {q["uid"]: ["1", ""] for ctx in gold for q in ctx["questions"]}
     preds_path = base / "preds.json"
     preds_path.write_text(json.dumps(preds), encoding="utf-8")
-    return {"answers": answers, "gold": gold_path, "preds": preds_path}
+    doc = base / "guide.md"
+    doc.write_text("# Refunds\n\nRefunds are paid within 14 days of the request.\n", encoding="utf-8")
+    index = base / "good.sqlite"
+    from advisor.cli import main
+
+    assert main(["rag", "index", str(doc), "--index", str(index), "--format", "json"]) == 0
+    questions = base / "questions.jsonl"
+    questions.write_text(json.dumps({"question": "when are refunds paid", "relevant": ["guide.md"]}) + "\n",
+                         encoding="utf-8")
+    pool = base / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"input": f"question {i}", "output": f"answer {i}"}) + "\n"
+                            for i in range(4)), encoding="utf-8")
+    return {"answers": answers, "gold": gold_path, "preds": preds_path, "doc": doc, "index": index,
+            "questions": questions, "pool": pool}
 
 
 def _rules_with(tmp: Path, name: str, bad: Path) -> Path:
@@ -118,6 +131,15 @@ SLOTS = {
     "data convert": (".jsonl", lambda f, t, g: ["data", "convert", "--from", "openai", f, "-o", t / "out.jsonl"],
                      {0, 1, 2}),
     "data split": (".jsonl", lambda f, t, g: ["data", "split", f, "--out-dir", t / "split"], {0, 1, 2}),
+    # a broken source is skipped with its name (0 when another source was indexed, 1 when none was)
+    "rag index (source)": (".md", lambda f, t, g: ["rag", "index", f, "--index", t / "new.sqlite"], {0, 1, 2}),
+    "rag index --index": (".sqlite", lambda f, t, g: ["rag", "index", g["doc"], "--index", f], {0, 2}),
+    "rag query --index": (".sqlite", lambda f, t, g: ["rag", "query", "refunds", "--index", f], {2}),
+    "rag eval --questions": (
+        ".jsonl", lambda f, t, g: ["rag", "eval", "--index", g["index"], "--questions", f], {2}),
+    "fewshot select --pool": (
+        ".jsonl", lambda f, t, g: ["fewshot", "select", "--pool", f, "--query", "question 1",
+                                   "--cache-dir", t / "fs-cache"], {0, 1, 2}),
 }
 
 # The file names the message must contain: the bad file, or the rule file it was copied to.
