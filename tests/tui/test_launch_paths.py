@@ -87,3 +87,53 @@ def test_a_form_field_with_several_values_reaches_the_launcher_as_a_list(tmp_pat
     inputs = launch_inputs(launcher("rag"), {"docs": f"{tmp_path / 'a.md'} '{tmp_path / 'b c.md'}'",
                                              "questions": str(tmp_path / "q.jsonl")}, {}, Path("answers.yaml"))
     assert inputs["docs"] == [str(tmp_path / "a.md"), str(tmp_path / "b c.md")]
+
+
+async def test_the_result_loads_evidence_and_a_bad_file_is_shown_not_fatal():
+    from tests.reports.test_adr_evidence import write_results
+    from tui.screens import EvidenceScreen
+
+    Path("answers.yaml").write_text(yaml.safe_dump({"answers": {
+        "project_name": "Tickets", "gap_is_factual_recall": False, "few_shot_examples_tried": 30,
+        "gap_measured_with_evals": "unsure", "volume_justifies_setup": False}}))
+    write_results(Path("results.json"))
+    Path("broken.json").write_text("{not json")
+    app = AdvisorApp(prepare("answers.yaml"), cursor_blink=False)
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        if not isinstance(app.screen, ResultScreen):
+            await pilot.press("f4")
+            await pilot.pause()
+        result = app.screen
+        assert isinstance(result, ResultScreen) and app.session.recommendation().path == "build_evals"
+        assert not result.query("#section-evidence")
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, EvidenceScreen)
+        await pilot.click("#evidence-path")
+        await pilot.press(*"broken.json", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EvidenceScreen)  # still open, the error on it
+        error = str(app.screen.query_one("#evidence-error").render())
+        assert "broken.json" in error and "malformed JSON" in error
+        app.screen.query_one("#evidence-path").value = "results.json"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is result
+        # The evidence answers gap_measured_with_evals: the advice moves on from build_evals, with the gap shown.
+        assert app.session.recommendation().path != "build_evals"
+        section = str(result.query_one("#section-evidence").render())
+        assert "results.json" in section and "+3.5" in section and "not significant" in section
+        assert "Measured gap is not significant" in str(result.query_one("#section-warnings").render())
+    # The keys screen lists the key with what it does.
+    app = AdvisorApp(prepare("answers.yaml"), cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        if not isinstance(app.screen, ResultScreen):
+            await pilot.press("f4")
+            await pilot.pause()
+        await pilot.press("f10")
+        await pilot.pause()
+        assert "Load evidence" in screen_text(app)
