@@ -49,6 +49,8 @@ class InterviewSession:
     answered: tuple[tuple[str, Any], ...] = ()
     save_path: Path | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # An eval run's results read back into the advice (``recommend --evidence``); kept across answers.
+    evidence: Any = None
 
     # --- building -----------------------------------------------------------------------------
 
@@ -137,7 +139,18 @@ class InterviewSession:
         return self.engine.possible_paths(self.answers)
 
     def recommendation(self) -> Recommendation:
-        return self.engine.recommend(self.answers)
+        if self.evidence is None:
+            return self.engine.recommend(self.answers)
+        from advisor.engine.evidence import apply_to_answers, attach
+
+        answers, how = apply_to_answers(self.answers, self.evidence)
+        return attach(self.engine.recommend(answers), self.evidence, how)
+
+    def with_evidence(self, results: Path | str) -> "InterviewSession":
+        """This session with an eval run's ``results.json`` as evidence (:class:`InputError` names a bad file)."""
+        from advisor.engine.evidence import load_evidence
+
+        return replace(self, evidence=load_evidence(results))
 
     # --- answering ----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,9 +55,19 @@ def launch_inputs(module, values: dict[str, str], answers: dict[str, Any], answe
     parser = argparse.ArgumentParser(add_help=False)
     module.add_arguments(parser)
     args = parser.parse_args([])  # the command line's defaults
+    # Options taking several values (nargs, append): the form's text is split on spaces (quotes keep one).
+    many = {a.dest for a in parser._actions if a.nargs not in (None, "?") or isinstance(a, argparse._AppendAction)}
     for field in module.FIELDS:
         raw = (values.get(field.dest) or "").strip()
         if not raw:
+            continue
+        if field.dest in many:
+            try:
+                parts = shlex.split(raw)
+            except ValueError as exc:
+                raise AdvisorError(f"{field.label}: {exc}") from None
+            value_list = [str(Path(p).expanduser()) for p in parts]
+            setattr(args, field.dest, value_list)
             continue
         if field.kind in ("number", "int"):
             try:

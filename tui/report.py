@@ -57,6 +57,15 @@ def result_sections(rec: Recommendation, command: str) -> Iterator[tuple[str, st
         text.rstrip()
         yield "warnings", "Warnings", text
 
+    if rec.evidence is not None:
+        from advisor.engine.evidence import describe
+
+        text = Text(f"From {rec.evidence.file} (primary metric {rec.evidence.primary_metric}).\n")
+        text.append(_one_line(rec.evidence.summary or ""), style="bold")
+        for line in describe(rec.evidence):
+            text.append(f"\n• {_one_line(line)}")
+        yield "evidence", "Evidence from evals", text
+
     reasons = Text()
     for fired in rec.trace:
         if fired.kind not in ("decision", "model"):

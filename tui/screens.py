@@ -416,6 +416,8 @@ class ResultScreen(Screen[None]):
         Binding("b,ctrl+b", "back", "Back", tooltip="Change your last answer (nothing is lost unless you do)"),
         Binding("c", "continue", "Plan questions", tooltip="Answer the open plan questions"),
         Binding("l", "launch", "Launch", tooltip="Launch the recommended path (plan first, asks before billing)"),
+        Binding("v", "evidence", "Evidence", show=False,
+                tooltip="Load evidence: an eval run's results.json, to answer from measured results"),
         Binding("q,ctrl+q", "app.quit", "Quit", show=False, priority=True),
     ]
 
@@ -474,6 +476,15 @@ class ResultScreen(Screen[None]):
     def action_export(self) -> None:
         self.app.push_screen(ExportScreen())
 
+    def action_evidence(self) -> None:
+        """Ask for an eval run's results.json; the result is shown again with the evidence."""
+
+        async def loaded(done: bool | None) -> None:
+            if done:
+                await self.refresh_result()
+
+        self.app.push_screen(EvidenceScreen(), loaded)
+
     def action_review(self) -> None:
         self.app.push_screen(ReviewScreen())
 
@@ -484,6 +495,60 @@ class ResultScreen(Screen[None]):
         if not asked:
             return
         self.app.push_screen(ChangeAnswerScreen(session.view(asked[-1])), lambda r: confirm_change(self.app, r))
+
+
+class EvidenceScreen(ModalScreen[bool]):
+    """The path of an eval run's results.json; a file that cannot be read says why and the dialog stays."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    app: AdvisorApp
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="evidence-dialog", classes="dialog"):
+            yield Static(Text("Load evidence from evals", style="bold"))
+            yield Static("The results.json an `advisor eval run` wrote (Enter to load):", classes="hint")
+            yield Input(placeholder="RUN_DIR/results.json", id="evidence-path")
+            yield Static("", id="evidence-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Load", id="evidence-load", variant="primary")
+                yield Button("Cancel", id="evidence-cancel")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        field = self.query_one("#evidence-path", Input)
+        field.cursor_blink = self.app.cursor_blink
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._load()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "evidence-load":
+            self._load()
+        else:
+            self.dismiss(False)
+
+    def _load(self) -> None:
+        from advisor.errors import AdvisorError
+
+        raw = self.query_one("#evidence-path", Input).value.strip()
+        if not raw:
+            self.show_error("type the path of a results.json")
+            return
+        try:
+            session = self.app.session.with_evidence(Path(raw).expanduser())
+        except AdvisorError as exc:
+            self.show_error(str(exc))
+            return
+        self.app.session = session
+        self.dismiss(True)
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#evidence-error", Static).update(Text(message))
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
 
 
 class ExportScreen(ModalScreen[Path | None]):

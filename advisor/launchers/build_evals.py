@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import CheckFailed, InputError, UsageError, location_for
-from advisor.launchers.plan import Plan, Step
+from advisor.launchers.plan import Field, Plan, Step
 
 PATH = "build_evals"
 TASKS = ("auto", "extraction", "classification", "structured", "free_text")
@@ -98,6 +98,17 @@ def _fingerprint(value: str, what: str) -> dict[str, Any]:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return {"path": str(path.resolve()), "sha256": h.hexdigest(), "bytes": path.stat().st_size}
+
+
+# What the interview's Launch form asks for (the same options as the command line).
+FIELDS = (
+    Field("data", "Your real cases (JSONL or TAT-QA JSON)", "file", required=True),
+    Field("out", "Output folder", required=True),
+    Field("task", "What the model does (picks the scorers)", "choice", choices=(*TASKS[1:], "auto")),
+    Field("baseline_model", "The current system's model id (empty: a placeholder)"),
+    Field("cases", "Cases to sample (empty: 100)", "int"),
+    Field("labels", "Two labelled annotation sheets to compare (optional, separated by a space)"),
+)
 
 
 def inputs_from_args(args, answers: dict[str, Any] | None = None) -> dict[str, Any]:

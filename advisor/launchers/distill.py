@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import AdvisorError, CheckFailed, InputError, UsageError, location_for
-from advisor.launchers.plan import Plan, Request, Step
+from advisor.launchers.plan import Field, Plan, Request, Step
 
 PATH = "distill"
 RUNNING = {"InProgress", "Stopping"}
@@ -118,6 +118,16 @@ def _fingerprint(value: str | None, what: str) -> dict[str, Any] | None:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return {"path": str(path.resolve()), "sha256": h.hexdigest(), "bytes": path.stat().st_size}
+
+
+# What the interview's Launch form asks for (the same options as the command line).
+FIELDS = (
+    Field("config", "Config (YAML: teacher, student, filters …)", "file", required=True),
+    Field("out", "Output folder", required=True),
+    Field("prompts", "Prompts (JSONL; or give production logs below)", "file"),
+    Field("logs", "Production logs (files, folders or s3://bucket/prefix, separated by spaces)"),
+    Field("max_rows", "At most this many prompts (optional)", "int"),
+)
 
 
 def inputs_from_args(args, answers: dict[str, Any] | None = None) -> dict[str, Any]:

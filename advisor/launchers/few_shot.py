@@ -20,7 +20,7 @@ from typing import Any, Callable
 from advisor.errors import CheckFailed, InputError, UsageError, location_for
 from advisor.fewshot.steps import StepRunner, add_option, file_input, rerun_command
 from advisor.launchers.bedrock_fine_tune import StillRunning  # noqa: F401  (the CLI catches it)
-from advisor.launchers.plan import Plan, Request, Step
+from advisor.launchers.plan import Field, Plan, Request, Step
 
 PATH = "few_shot"
 DEFAULT_KS = (0, 5, 10, 20, 30)
@@ -46,6 +46,16 @@ def parse_ks(text: str | None) -> list[int]:
     if not ks or ks[0] < 0 or ks[-1] > 200:
         raise UsageError(f"--k {text!r}: each k must be between 0 and 200")
     return ks
+
+
+# What the interview's Launch form asks for (the same options as the command line).
+FIELDS = (
+    Field("pool", "Pool of worked examples (JSONL)", "file", required=True),
+    Field("test", "Test data (JSONL)", "file", required=True),
+    Field("config", "Config (YAML: model, prompt, metric)", "file", required=True),
+    Field("k", "Example counts to sweep (e.g. 0,5,10; empty: the default)"),
+    Field("bar", "Quality bar, METRIC=VALUE (empty: the answers')"),
+)
 
 
 def inputs_from_args(args, answers: dict[str, Any] | None = None) -> dict[str, Any]:

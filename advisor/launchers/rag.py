@@ -25,7 +25,7 @@ from typing import Any
 from advisor.errors import CheckFailed, InputError, UsageError, location_for
 from advisor.fewshot.steps import StepRunner, add_option, file_input, rerun_command
 from advisor.launchers.bedrock_fine_tune import StillRunning  # noqa: F401  (the CLI catches it)
-from advisor.launchers.plan import Plan, Request, Step
+from advisor.launchers.plan import Field, Plan, Request, Step
 
 PATH = "rag"
 DEFAULT_K = 5
@@ -50,6 +50,16 @@ def add_arguments(p) -> None:
     add_option(g, "--top-k", type=int, metavar="N", help=f"rag: chunks to retrieve (default {DEFAULT_K})")
     add_option(g, "--test", metavar="FILE", help="test JSONL")
     add_option(g, "--config", metavar="FILE", help="few_shot / stay_on_prompts / rag: models, prompt, metric (YAML)")
+
+
+# What the interview's Launch form asks for (the same options as the command line).
+FIELDS = (
+    Field("docs", "Documents to index (files or folders, separated by spaces)", "file", required=True),
+    Field("questions", "Retrieval questions (JSONL: question, relevant)", "file", required=True),
+    Field("top_k", "Chunks to retrieve (empty: the default)", "int"),
+    Field("test", "Test data for the answer eval (JSONL, optional; needs the config)", "file"),
+    Field("config", "Config for the answer eval (YAML: models, prompt, metric; optional)", "file"),
+)
 
 
 def inputs_from_args(args, answers: dict[str, Any] | None = None) -> dict[str, Any]:

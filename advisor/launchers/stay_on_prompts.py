@@ -24,7 +24,7 @@ from advisor.errors import CheckFailed, InputError, location_for
 from advisor.fewshot.steps import StepRunner, file_input, rerun_command
 from advisor.launchers.bedrock_fine_tune import StillRunning  # noqa: F401  (the CLI catches it)
 from advisor.launchers.few_shot import _operation, _provider_object, _service
-from advisor.launchers.plan import Plan, Request, Step
+from advisor.launchers.plan import Field, Plan, Request, Step
 
 PATH = "stay_on_prompts"
 
@@ -33,6 +33,13 @@ def add_arguments(p) -> None:
     from advisor.launchers.few_shot import add_arguments as shared
 
     shared(p)  # --test, --config (and few_shot's options) are one set on `advisor launch`
+
+
+# What the interview's Launch form asks for (the same options as the command line).
+FIELDS = (
+    Field("test", "Test data (JSONL)", "file", required=True),
+    Field("config", "Config (YAML: small and large models, prompt, metric)", "file", required=True),
+)
 
 
 def inputs_from_args(args, answers: dict[str, Any] | None = None) -> dict[str, Any]:
