@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from advisor.aws import ROLE_ARN, AwsContext, AwsError, call
 from advisor.errors import CheckFailed, UsageError, location_for
 from advisor.launchers.plan import Field, Plan, Request, Step
+from advisor.launchers.running import StillRunning, fault, run_steps
 
 PATH = "bedrock_fine_tune"
 NOVA_FORMAT = "bedrock-conversation-2024"
@@ -38,10 +38,6 @@ _NO_FALLBACK = {"NoCredentials", "ProfileNotFound", "NoRegion", "UnrecognizedCli
                 "SignatureDoesNotMatch", "Throttling", "ThrottlingException"}
 
 
-def fault(point: str) -> None:
-    """Fault injection for the crash tests: ``ADVISOR_LAUNCH_FAULT=<point>`` kills this process there."""
-    if os.environ.get("ADVISOR_LAUNCH_FAULT") == point:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _upload_fault():
@@ -57,13 +53,6 @@ def _upload_fault():
     return callback
 
 
-class StillRunning(Exception):
-    """A long-running step has not finished and ``--wait`` was not given (exit 4)."""
-
-    def __init__(self, step: str, message: str):
-        super().__init__(message)
-        self.step = step
-        self.message = message
 
 
 # --- command line ------------------------------------------------------------------------------------
@@ -423,30 +412,7 @@ class Runner:
         return self.aws.client(service)
 
     def run(self) -> None:
-        for step in self.plan.steps:
-            status = self.ledger.status(step.name)
-            if status in ("done", "skipped"):
-                continue
-            self.progress.step(step.name, step.title)
-            self.ledger.update(step.name, "running")
-            try:
-                result = getattr(self, f"step_{step.name}")(step)
-            except StillRunning as exc:
-                self.ledger.update(step.name, "waiting", detail=exc.message)
-                self.progress.done(step.name, "waiting", exc.message)
-                raise
-            except BaseException as exc:
-                message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    self.ledger.update(step.name, "interrupted")
-                else:
-                    self.ledger.update(step.name, "failed", detail=message)
-                    self.progress.done(step.name, "failed", message)
-                raise
-            final, detail = result if isinstance(result, tuple) else ("done", result or "")
-            self.ledger.update(step.name, final, detail=detail)
-            self.progress.done(step.name, final, detail)
-            fault(f"after:{step.name}")
+        run_steps(self, self.plan, self.ledger, self.progress)
 
     # 1 ---------------------------------------------------------------------------------------------
     def step_preflight(self, step: Step):

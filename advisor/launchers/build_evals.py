@@ -33,6 +33,7 @@ from typing import Any
 
 from advisor.errors import CheckFailed, InputError, UsageError, location_for
 from advisor.launchers.plan import Field, Plan, Step
+from advisor.launchers.running import StillRunning  # noqa: F401  (never raised here; the CLI catches it)
 
 PATH = "build_evals"
 TASKS = ("auto", "extraction", "classification", "structured", "free_text")
@@ -50,13 +51,6 @@ ANNOTATION_COLUMNS = ("id", "split", "stratum", "input", "reference_output", "mo
                       "notes")
 
 
-class StillRunning(Exception):
-    """Never raised here (no long-running step); the launch CLI expects every launcher to define it."""
-
-    def __init__(self, step: str, message: str):
-        super().__init__(message)
-        self.step = step
-        self.message = message
 
 
 # --- command line --------------------------------------------------------------------------------------

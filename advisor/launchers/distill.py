@@ -26,9 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -37,6 +35,7 @@ from typing import Any
 
 from advisor.errors import AdvisorError, CheckFailed, InputError, UsageError, location_for
 from advisor.launchers.plan import Field, Plan, Request, Step
+from advisor.launchers.running import StillRunning, fault, run_steps
 
 PATH = "distill"
 RUNNING = {"InProgress", "Stopping"}
@@ -62,18 +61,8 @@ def _family(model_id: str) -> str | None:
     return None
 
 
-class StillRunning(Exception):
-    """A long-running step has not finished and ``--wait`` was not given (exit 4)."""
-
-    def __init__(self, step: str, message: str):
-        super().__init__(message)
-        self.step = step
-        self.message = message
 
 
-def fault(point: str) -> None:
-    if os.environ.get("ADVISOR_LAUNCH_FAULT") == point:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # --- command line --------------------------------------------------------------------------------------
@@ -429,29 +418,7 @@ class Runner:
         if "terms_confirmed" not in self.ledger.state:
             self.progress.info("you confirm: " + " | ".join(self.ctx.get("terms") or []))
             self.ledger.set("terms_confirmed", self.ctx.get("terms") or [])
-        for step in self.plan.steps:
-            if self.ledger.status(step.name) in ("done", "skipped"):
-                continue
-            self.progress.step(step.name, step.title)
-            self.ledger.update(step.name, "running")
-            try:
-                result = getattr(self, f"step_{step.name}")(step)
-            except StillRunning as exc:
-                self.ledger.update(step.name, "waiting", detail=exc.message)
-                self.progress.done(step.name, "waiting", exc.message)
-                raise
-            except BaseException as exc:
-                message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    self.ledger.update(step.name, "interrupted")
-                else:
-                    self.ledger.update(step.name, "failed", detail=message)
-                    self.progress.done(step.name, "failed", message)
-                raise
-            final, detail = result if isinstance(result, tuple) else ("done", result or "")
-            self.ledger.update(step.name, final, detail=detail)
-            self.progress.done(step.name, final, detail)
-            fault(f"after:{step.name}")
+        run_steps(self, self.plan, self.ledger, self.progress)
 
     # -- prompts and hold-out -------------------------------------------------------------------------
     def step_prompts(self, step):
