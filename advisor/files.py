@@ -8,11 +8,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import IO, Any
 
 from advisor.errors import InputError, Location
 
-__all__ = ["STDIN", "MAX_ANSWERS_BYTES", "MAX_YAML_BYTES", "read_text", "write_json_atomic"]
+__all__ = ["STDIN", "MAX_ANSWERS_BYTES", "MAX_YAML_BYTES", "read_text", "write_json_atomic", "write_jsonl_atomic"]
 
 # The name that means "standard input" where a command reads a file.
 STDIN = "-"
@@ -68,12 +69,36 @@ def read_text(path: str | Path, what: str = "file", max_bytes: int | None = None
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write ``data`` as indented JSON through a synced temporary file renamed over ``path``."""
+
+    def write(fh: IO[str]) -> None:
+        json.dump(data, fh, indent=2, sort_keys=True, default=str)
+        fh.write("\n")
+
+    _write_atomic(path, write)
+
+
+def write_jsonl_atomic(path: Path, records: Iterable[dict[str, Any]]) -> int:
+    """Write ``records`` as JSON Lines through a synced temporary file renamed over ``path``; the count."""
+    count = 0
+
+    def write(fh: IO[str]) -> None:
+        nonlocal count
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+
+    _write_atomic(path, write)
+    return count
+
+
+def _write_atomic(path: Path, write: Callable[[IO[str]], None]) -> None:
+    """``write`` into a temporary file beside ``path``, fsync it and rename it over ``path``: a kill at any
+    moment leaves the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True, default=str)
-            fh.write("\n")
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

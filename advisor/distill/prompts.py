@@ -28,13 +28,12 @@ import gzip
 import hashlib
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from advisor.errors import CheckFailed, InputError, location_for
+from advisor.files import write_jsonl_atomic
 
 LOG_FORMATS = ("auto", "bedrock", "openai")
 
@@ -445,24 +444,7 @@ def collect(prompts: str | None, logs: list[str], log_format: str, filters: LogF
 
 def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     """Write records atomically (temporary file, fsync, rename); returns the count."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for record in records:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-                n += 1
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return n
+    return write_jsonl_atomic(path, records)
 
 
 def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
