@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from advisor.errors import InputError, location_for
 from advisor.evals.config import ProviderConfig
@@ -224,12 +224,7 @@ def load_distill_config(path: str | Path) -> LoadedDistillConfig:
     if not isinstance(doc, dict):
         raise InputError("a distill config is a YAML mapping with teacher: and student:", location_for(path, 1))
     doc = _interpolate_tree(doc, (), parsed)
-    try:
-        config = DistillConfig.model_validate(doc)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err.get("loc", ()))
-        where = ".".join(str(p) for p in loc)
-        msg = err.get("msg", "invalid").removeprefix("Value error, ")
-        raise InputError(f"{where + ': ' if where else ''}{msg}", parsed.locate(loc)) from None
+    from advisor.evals.config import validate_located
+
+    config = validate_located(DistillConfig, doc, parsed)
     return LoadedDistillConfig(config, path.resolve())

@@ -250,29 +250,39 @@ def load_config(path: str | Path) -> LoadedConfig:
     doc = parsed.data
     if not isinstance(doc, dict):
         raise InputError("an eval config is a YAML mapping", location_for(path, 1))
+    config = validate_located(EvalConfig, interpolate_providers(doc, parsed), parsed)
+    return LoadedConfig(config, path.resolve())
+
+
+def interpolate_providers(doc: dict[str, Any], parsed) -> dict[str, Any]:
+    """``doc`` with ``${VAR}`` read from the environment in every provider's settings; an unset variable
+    is an :class:`InputError` at the setting's line (a missing ``base_url`` must never become a default)."""
     providers = doc.get("providers")
-    if isinstance(providers, dict):
-        doc = dict(doc)
-        out: dict[Any, Any] = {}
-        for name, p in providers.items():
-            if not isinstance(p, dict):
-                out[name] = p
-                continue
-            out[name] = {}
-            for k, v in p.items():
-                try:
-                    out[name][k] = _interpolate(v)
-                except _UnsetVariable as exc:
-                    raise InputError(f"providers.{name}.{k}: the environment variable {exc.name} is not set "
-                                     f"(set it, or write ${{{exc.name}:-default}} to give a default)",
-                                     parsed.locate(("providers", name, k))) from None
-        doc["providers"] = out
+    if not isinstance(providers, dict):
+        return doc
+    out: dict[Any, Any] = {}
+    for name, p in providers.items():
+        if not isinstance(p, dict):
+            out[name] = p
+            continue
+        out[name] = {}
+        for k, v in p.items():
+            try:
+                out[name][k] = _interpolate(v)
+            except _UnsetVariable as exc:
+                raise InputError(f"providers.{name}.{k}: the environment variable {exc.name} is not set "
+                                 f"(set it, or write ${{{exc.name}:-default}} to give a default)",
+                                 parsed.locate(("providers", name, k))) from None
+    return {**doc, "providers": out}
+
+
+def validate_located(schema: type[BaseModel], doc: Any, parsed) -> Any:
+    """``schema`` validated from ``doc``; the first error names its dotted key and the line it is on."""
     try:
-        config = EvalConfig.model_validate(doc)
+        return schema.model_validate(doc)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err.get("loc", ()))
         where = ".".join(str(p) for p in loc)
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
         raise InputError(f"{where + ': ' if where else ''}{msg}", parsed.locate(loc)) from None
-    return LoadedConfig(config, path.resolve())

@@ -41,10 +41,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from advisor.errors import InputError, UsageError, location_for
-from advisor.evals.config import ProviderConfig, _interpolate, _UnsetVariable
+from advisor.evals.config import ProviderConfig, interpolate_providers, validate_located
 
 if TYPE_CHECKING:
     from advisor.evals.harness import _TemplateCache
@@ -140,27 +140,7 @@ def load_prompt_config(path: str | Path) -> LoadedPromptConfig:
     doc = parsed.data
     if not isinstance(doc, dict):
         raise InputError("the config is a YAML mapping", location_for(path, 1))
-    doc = dict(doc)
-    if isinstance(doc.get("providers"), dict):
-        out: dict[Any, Any] = {}
-        for name, p in doc["providers"].items():
-            if not isinstance(p, dict):
-                out[name] = p
-                continue
-            try:
-                out[name] = {k: _interpolate(v) for k, v in p.items()}
-            except _UnsetVariable as exc:
-                raise InputError(f"providers.{name}: the environment variable {exc.name} is not set",
-                                 parsed.locate(("providers", name))) from None
-        doc["providers"] = out
-    try:
-        config = PromptConfig.model_validate(doc)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err.get("loc", ()))
-        where = ".".join(str(p) for p in loc)
-        msg = err.get("msg", "invalid").removeprefix("Value error, ")
-        raise InputError(f"{where + ': ' if where else ''}{msg}", parsed.locate(loc)) from None
+    config = validate_located(PromptConfig, interpolate_providers(doc, parsed), parsed)
     loaded = LoadedPromptConfig(config, path.resolve())
     if config.schema_path:
         from advisor.evals.schema import load_schema
